@@ -1,0 +1,47 @@
+# One Window — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/.local/bin
+
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+RUN := $(UV) run --no-sync
+SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src)
+
+.PHONY: help deps run stop status test lint typecheck unit schemas asyncapi demo bench clean-state
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: ## install uv and the Python workspace (locked); check Java 17, Maven and Go
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@for tool in java mvn go; do command -v $$tool >/dev/null || { echo "missing: $$tool (Java 17, Maven and Go are needed once to provision Kafka and FerretDB)"; exit 1; }; done
+	@$(UV) sync --all-packages --locked --quiet
+
+run: deps ## provision and start Kafka, FerretDB, every service and the gateway
+	@$(RUN) onewindow stack up
+
+stop: ## stop everything `make run` or `make test` started (by pid, nothing else)
+	@$(RUN) onewindow stack down
+
+status: ## show each process of the local stack and whether it is ready
+	@$(RUN) onewindow stack status
+
+test: deps ## provision what is missing, then ruff, mypy (strict) and pytest
+	@$(RUN) onewindow stack test-infra
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy $(SOURCES)
+	$(RUN) pytest
+
+lint: deps ## ruff lint and format check only
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: deps ## mypy strict only
+	$(RUN) mypy $(SOURCES)
+
+clean-state: stop ## delete the ignored state folder (jars, FerretDB binary, data, logs)
+	rm -rf .state

@@ -1,0 +1,1 @@
+"""The `onewindow` command line."""

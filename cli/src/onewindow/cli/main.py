@@ -1,0 +1,18 @@
+"""`onewindow`: the local stack, development tokens and operators' tools."""
+
+from __future__ import annotations
+
+import typer
+
+from onewindow.cli.stack import stack
+
+app = typer.Typer(
+    help="One Window: joint work and residence permits, as event-sourced services on Kafka.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(stack, name="stack")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Every message on the One Window bus: topic registry, envelope, versioned models."""

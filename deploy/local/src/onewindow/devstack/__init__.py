@@ -1,0 +1,1 @@
+"""The local stack without Docker: provisioning, processes, and test infrastructure."""

@@ -1,0 +1,170 @@
+"""Pytest fixtures for real infrastructure: Kafka and a MongoDB-protocol database.
+
+The source is chosen by `selection.choose`; integration tests never run against
+an in-memory stand-in. The session header names the servers and their versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from onewindow.devstack import infra
+from onewindow.devstack.processes import Managed
+from onewindow.devstack.selection import Source, choose, docker_answers
+from onewindow.devstack.services import SERVICES, start_service, wait_ready
+from onewindow.devstack.versions import database_version, local_kafka_version
+from onewindow.runtime.topics import ensure_topics
+
+
+@dataclass
+class Infrastructure:
+    """The servers of this test session, and the namespace its data lives in."""
+
+    source: Source
+    kafka_bootstrap: str
+    mongodb_url: str
+    kafka_version: str
+    database_version: str
+    # Topics and databases of this session carry this prefix, so a test run can
+    # share Kafka and the database with a running `make run` without cross-talk.
+    namespace: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:8]}")
+    _containers: list[Any] = field(default_factory=list)
+
+    @property
+    def topic_prefix(self) -> str:
+        return self.namespace + "."
+
+    def env(self) -> dict[str, str]:
+        """Environment for a service process started by a test."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "MONGODB_URL": self.mongodb_url,
+            "ONEWINDOW_TOPIC_PREFIX": self.topic_prefix,
+            "ONEWINDOW_DB_PREFIX": self.namespace,
+        }
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+
+def _start() -> Infrastructure:
+    source = choose(os.environ, docker_answers)
+    containers: list[Any] = []
+    if source is Source.ENVIRONMENT:
+        kafka, mongo = os.environ["KAFKA_BOOTSTRAP_SERVERS"], os.environ["MONGODB_URL"]
+        kafka_version = "as configured by KAFKA_BOOTSTRAP_SERVERS"
+    elif source is Source.TESTCONTAINERS:
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.mongodb import MongoDbContainer
+
+        kafka_container = KafkaContainer("confluentinc/cp-kafka:7.9.0").with_kraft()
+        mongo_container = MongoDbContainer("mongo:8.0")
+        kafka_container.start()
+        mongo_container.start()
+        containers = [kafka_container, mongo_container]
+        kafka, mongo = kafka_container.get_bootstrap_server(), mongo_container.get_connection_url()
+        kafka_version = "Confluent Platform 7.9 container (KRaft)"
+    else:
+        infra.start_kafka()
+        infra.start_ferretdb()
+        kafka, mongo = infra.kafka_bootstrap(), infra.mongodb_url()
+        kafka_version = local_kafka_version()
+    found = Infrastructure(
+        source=source,
+        kafka_bootstrap=kafka,
+        mongodb_url=mongo,
+        kafka_version=kafka_version,
+        database_version=asyncio.run(database_version(mongo)),
+    )
+    found._containers = containers
+    asyncio.run(ensure_topics(kafka, prefix=found.topic_prefix))
+    return found
+
+
+_session: Infrastructure | None = None
+
+
+def _needs_infrastructure(items: list[pytest.Item]) -> bool:
+    return any(item.get_closest_marker(m) for item in items for m in ("integration", "e2e"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    global _session
+    if _session is None and _needs_infrastructure(session.items):
+        _session = _start()
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"infrastructure ({_session.source}): {_session.kafka_version} "
+                f"at {_session.kafka_bootstrap}; {_session.database_version} "
+                f"at {_session.mongodb_url}; namespace {_session.namespace}"
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _session is not None:
+        for container in _session._containers:
+            container.stop()
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Infrastructure:
+    """Kafka and the database for integration tests (see `selection`)."""
+    global _session
+    if _session is None:
+        _session = _start()
+    return _session
+
+
+@dataclass
+class RunningServices:
+    """Every service of the system, each its own OS process, started for this session."""
+
+    infrastructure: Infrastructure
+    urls: dict[str, str]
+    processes: dict[str, Managed]
+    env: dict[str, str]
+
+    def restart(self, name: str) -> None:
+        """Start a service again (after a test killed it) and wait until it is ready."""
+        service = next(s for s in SERVICES if s.name == name)
+        start_service(service, self.env, self.processes[name])
+        wait_ready({name: self.urls[name]}, self.processes, timeout=120)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
+    """Start every service and the gateway as separate processes; stop them afterwards."""
+    env = infrastructure.env()
+    urls: dict[str, str] = {}
+    for service in SERVICES:
+        port = _free_port()
+        env[f"{service.env_prefix}HTTP_PORT"] = str(port)
+        urls[service.name] = service.url(port)
+    for service in SERVICES:
+        env[f"ONEWINDOW_{service.env_prefix}URL"] = urls[service.name]
+    processes = {s.name: Managed(f"{infrastructure.namespace}-{s.name}") for s in SERVICES}
+    running = RunningServices(infrastructure, urls, processes, env)
+    try:
+        for service in SERVICES:
+            start_service(service, env, processes[service.name])
+        wait_ready(urls, processes, timeout=120)
+        yield running
+    finally:
+        for managed in processes.values():
+            managed.stop()

@@ -1,0 +1,1 @@
+"""Shared runtime of the One Window services."""

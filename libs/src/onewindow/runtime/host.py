@@ -1,0 +1,179 @@
+"""The process host of a service: HTTP health, readiness and metrics beside the
+Kafka broker and the database client, all started and stopped in one lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from onewindow.runtime.logs import configure_logging
+from onewindow.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+READY_TIMEOUT_S = 2.0
+
+
+class ServiceHost:
+    """Owns one service's connections and background tasks.
+
+    The broker is started in the background with retries, so `/healthz` answers
+    at once and `/readyz` turns green only when Kafka and the database both
+    answer.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        broker: KafkaBroker,
+        mongo: AsyncMongoClient[dict[str, Any]],
+        *,
+        routers: Sequence[APIRouter] = (),
+        on_start: Sequence[Hook] = (),
+        on_stop: Sequence[Hook] = (),
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    ) -> None:
+        self.settings = settings
+        self.broker = broker
+        self.mongo = mongo
+        self.db: AsyncDatabase[dict[str, Any]] = mongo[settings.database_name]
+        self._routers = routers
+        self._on_start = on_start
+        self._on_stop = on_stop
+        self._background = background
+        self._broker_started = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _start_broker(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.start()
+            except Exception as exc:  # broker away: retry, /readyz stays red meanwhile
+                log.warning("kafka not reachable yet, retrying", extra={"error": str(exc)})
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            else:
+                self._broker_started.set()
+                log.info("broker started")
+                for task in self._background:
+                    self._tasks.append(asyncio.create_task(task()))
+                return
+
+    async def readiness(self) -> dict[str, str]:
+        """Each dependency's state: `ok` or why not."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(self.db.command("ping"), READY_TIMEOUT_S)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if not self._broker_started.is_set():
+            checks["kafka"] = "connecting"
+        else:
+            ok = await self.broker.ping(timeout=READY_TIMEOUT_S)
+            checks["kafka"] = "ok" if ok else "unavailable"
+        return checks
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        for hook in self._on_start:
+            await hook()
+        starter = asyncio.create_task(self._start_broker())
+        try:
+            yield
+        finally:
+            starter.cancel()
+            for task in self._tasks:
+                task.cancel()
+            for task in [starter, *self._tasks]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for hook in self._on_stop:
+                await hook()
+            with contextlib.suppress(Exception):
+                await self.broker.stop()
+            await self.mongo.close()
+
+    def build_app(self) -> FastAPI:
+        """The service's HTTP application: health, readiness, metrics, its own routes."""
+        app = FastAPI(title=f"onewindow {self.settings.service_name}", lifespan=self.lifespan)
+
+        @app.get("/healthz")
+        async def healthz() -> dict[str, str]:
+            return {"status": "alive", "service": self.settings.service_name}
+
+        @app.get("/readyz")
+        async def readyz() -> JSONResponse:
+            checks = await self.readiness()
+            ready = all(v == "ok" for v in checks.values())
+            return JSONResponse(
+                {
+                    "status": "ready" if ready else "not ready",
+                    "service": self.settings.service_name,
+                    "checks": checks,
+                },
+                status_code=200 if ready else 503,
+            )
+
+        @app.get("/metrics")
+        async def metrics() -> Response:
+            return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+        for router in self._routers:
+            app.include_router(router)
+        return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run the service's app in this process until SIGTERM or SIGINT."""
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+def service_main(
+    settings_type: type[ServiceSettings],
+    bootstrap: Callable[[ServiceSettings], FastAPI],
+    description: str,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """The command line of a service process: `--help` names its settings."""
+    import argparse
+
+    prefix = settings_type.model_config.get("env_prefix", "")
+    fields = "\n".join(
+        f"  {str(f.validation_alias or prefix + name).upper():<36} default {f.default!r}"
+        for name, f in settings_type.model_fields.items()
+    )
+    parser = argparse.ArgumentParser(
+        description=description,
+        epilog="Settings come from the environment:\n" + fields,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--port", type=int, help="HTTP port for /healthz, /readyz, /metrics")
+    args = parser.parse_args(argv)
+    settings = settings_type()
+    if args.port is not None:
+        settings = settings.model_copy(update={"http_port": args.port})
+    serve(bootstrap(settings), settings)

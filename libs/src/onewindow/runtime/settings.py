@@ -1,0 +1,40 @@
+"""Connection settings shared by every process; each service adds its own prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class InfraSettings(BaseSettings):
+    """Where Kafka and the database are. Read from the environment without a prefix,
+    so one `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URL` pair serves every process."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # Aliased, so a service's env prefix does not apply to these shared names.
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    mongodb_url: str = Field(default="mongodb://127.0.0.1:27017/", validation_alias="MONGODB_URL")
+    # Prefix of every database name; tests set it to keep their data apart.
+    db_prefix: str = Field(default="onewindow", validation_alias="ONEWINDOW_DB_PREFIX")
+    # Prefix of every topic and consumer group; tests set it to run beside a live stack.
+    topic_prefix: str = Field(default="", validation_alias="ONEWINDOW_TOPIC_PREFIX")
+    log_level: str = Field(default="INFO", validation_alias="ONEWINDOW_LOG_LEVEL")
+
+
+class ServiceSettings(InfraSettings):
+    """Settings of one service process: its name, HTTP port and database."""
+
+    service_name: str = "service"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+
+    @property
+    def database_name(self) -> str:
+        return f"{self.db_prefix}_{self.service_name.replace('-', '_')}"
+
+    def topic(self, name: str) -> str:
+        """The full name of a registry topic in this deployment."""
+        return self.topic_prefix + name

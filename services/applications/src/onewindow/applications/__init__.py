@@ -1,0 +1,1 @@
+"""One Window applications service: the combined application and its saga."""

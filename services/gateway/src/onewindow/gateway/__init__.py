@@ -1,0 +1,1 @@
+"""One Window gateway service: the HTTP edge: auth, validation, queries, live status."""

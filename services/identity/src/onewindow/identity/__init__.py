@@ -1,0 +1,1 @@
+"""One Window identity service: persons, the e-government registry and identity verification."""

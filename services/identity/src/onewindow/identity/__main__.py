@@ -1,0 +1,16 @@
+"""`onewindow-identity`: runs the identity service as its own process."""
+
+from __future__ import annotations
+
+import onewindow.identity as package
+from onewindow.identity.bootstrap import bootstrap
+from onewindow.identity.settings import IdentitySettings
+from onewindow.runtime.host import service_main
+
+
+def main() -> None:
+    service_main(IdentitySettings, bootstrap, package.__doc__ or "")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One Window notifications service: bilingual messages and their delivery."""

@@ -1,0 +1,3 @@
+"""One Window residence-permit service: residence permits: assessment, reservation, issue,
+extension.
+"""

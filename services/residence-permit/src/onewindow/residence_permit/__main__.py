@@ -1,0 +1,16 @@
+"""`onewindow-residence-permit`: runs the residence-permit service as its own process."""
+
+from __future__ import annotations
+
+import onewindow.residence_permit as package
+from onewindow.residence_permit.bootstrap import bootstrap
+from onewindow.residence_permit.settings import ResidencePermitSettings
+from onewindow.runtime.host import service_main
+
+
+def main() -> None:
+    service_main(ResidencePermitSettings, bootstrap, package.__doc__ or "")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""Settings of the residence-permit service (environment prefix `RESIDENCE_PERMIT_`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from onewindow.runtime.settings import ServiceSettings
+
+
+class ResidencePermitSettings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="RESIDENCE_PERMIT_", extra="ignore", populate_by_name=True
+    )
+
+    service_name: str = "residence-permit"
+    http_port: int = 8084

@@ -1,0 +1,3 @@
+"""One Window work-permit service: work permits: classification, assessment, reservation,
+issue, extension.
+"""
