@@ -1,0 +1,1 @@
+"""Version 1 of every message; changes within v1 are additive only."""
