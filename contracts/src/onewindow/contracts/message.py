@@ -6,7 +6,7 @@ Each concrete message names its CloudEvents `type` (`onewindow.<context>.<Name>.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,8 +20,9 @@ class Message(BaseModel):
     CONTEXT: ClassVar[str]
     VERSION: ClassVar[int] = 1
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
-        super().__init_subclass__(**kwargs)
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
         if "CONTEXT" in cls.__dict__ or not hasattr(cls, "CONTEXT"):
             return
         cls.TYPE = f"onewindow.{cls.CONTEXT}.{cls.__name__}.v{cls.VERSION}"
