@@ -1,0 +1,157 @@
+"""The saga's stored domain events: the audit trail of one combined application.
+
+They are the saga's own types, distinct from the integration events on the bus
+(contracts.v1.applications); `application.mapping` translates between the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from onewindow.contracts.v1.applications import Actor
+from onewindow.contracts.v1.common import (
+    ApplicationForm,
+    Classification,
+    DocumentKind,
+    DocumentRef,
+    Employer,
+    PermitSide,
+    Reason,
+    ReasonCode,
+    ResolvedDocument,
+)
+
+Outcome = Literal["approved", "refused", "withdrawn"]
+Assessment = Literal["reserved", "refused", "review"]
+
+
+class CaseEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class CaseOpened(CaseEvent):
+    application_id: str
+    form: ApplicationForm
+    submitted_by: Actor
+    submitted_at: datetime
+    due_on: date
+
+
+class IdentityResolved(CaseEvent):
+    person_ref: str
+    employer: Employer
+    documents: tuple[ResolvedDocument, ...]
+    flags: tuple[str, ...] = ()
+
+
+class IdentityRefused(CaseEvent):
+    person_ref: str = ""
+    reasons: tuple[Reason, ...]
+
+
+class AssessmentRequested(CaseEvent):
+    sides: tuple[PermitSide, ...]
+    round: int
+
+
+class SideAssessed(CaseEvent):
+    side: PermitSide
+    outcome: Assessment
+    number: str | None = None
+    valid_until: date | None = None
+    reasons: tuple[Reason, ...] = ()
+    missing_documents: tuple[str, ...] = ()
+    classification: Classification | None = None
+
+
+class IssueStarted(CaseEvent):
+    at: datetime
+
+
+class SideIssued(CaseEvent):
+    side: PermitSide
+    number: str
+    valid_until: date
+
+
+class CompensationStarted(CaseEvent):
+    cause: Literal["refused", "withdrawn"]
+    at: datetime
+
+
+class CancellationRequested(CaseEvent):
+    side: PermitSide
+    reason: ReasonCode
+
+
+class SideCancelled(CaseEvent):
+    side: PermitSide
+    number: str | None = None
+
+
+class OfficerDecisionRecorded(CaseEvent):
+    side: PermitSide
+    decision: Literal["approve", "refuse", "request_documents"]
+    officer: str
+    reason: str = ""
+    documents: tuple[DocumentKind, ...] = ()
+
+
+class DocumentsAwaited(CaseEvent):
+    documents: tuple[str, ...]
+    since: date
+    respond_by: date
+    requested_by: Literal["system", "officer"]
+    reasons: tuple[Reason, ...] = ()
+
+
+class DocumentsReceived(CaseEvent):
+    documents: tuple[DocumentRef, ...]
+    on: date
+    new_due_on: date
+    stopped_days: int
+
+
+class CaseDecided(CaseEvent):
+    outcome: Outcome
+    at: datetime
+    decided_by: str
+    reasons: tuple[Reason, ...] = ()
+
+
+class DeadlineMissed(CaseEvent):
+    due_on: date
+    at: datetime
+
+
+class LateReplyIgnored(CaseEvent):
+    """A reply that arrived after it could matter (kept for the audit trail)."""
+
+    what: str
+    side: PermitSide | None = None
+
+
+STORED_EVENTS: dict[str, type[CaseEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        CaseOpened,
+        IdentityResolved,
+        IdentityRefused,
+        AssessmentRequested,
+        SideAssessed,
+        IssueStarted,
+        SideIssued,
+        CompensationStarted,
+        CancellationRequested,
+        SideCancelled,
+        OfficerDecisionRecorded,
+        DocumentsAwaited,
+        DocumentsReceived,
+        CaseDecided,
+        DeadlineMissed,
+        LateReplyIgnored,
+    )
+}
