@@ -36,6 +36,9 @@ test: deps ## provision what is missing, then ruff, mypy (strict) and pytest
 	$(RUN) mypy $(SOURCES)
 	$(RUN) pytest
 
+schemas: deps ## regenerate contracts/schemas from the message models (refuses breaking changes)
+	$(RUN) python -m onewindow.contracts.schemas
+
 lint: deps ## ruff lint and format check only
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
