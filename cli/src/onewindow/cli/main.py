@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from onewindow.cli.stack import stack
+from onewindow.cli.token import token
 
 app = typer.Typer(
     help="One Window: joint work and residence permits, as event-sourced services on Kafka.",
@@ -12,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(stack, name="stack")
+app.command("token")(token)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +17,27 @@ correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 causation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "causation_id", default=None
 )
+# The id of the message being handled: the causation id of whatever its handling sends.
+message_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("message_id", default=None)
+
+
+@contextlib.contextmanager
+def message_context(
+    *, correlation: str | None, causation: str | None, message: str | None
+) -> Iterator[None]:
+    """Tag every log line written inside the block with the ids of one message."""
+    tokens = (
+        correlation_id.set(correlation),
+        causation_id.set(causation),
+        message_id.set(message),
+    )
+    try:
+        yield
+    finally:
+        message_id.reset(tokens[2])
+        causation_id.reset(tokens[1])
+        correlation_id.reset(tokens[0])
+
 
 _STANDARD = set(vars(logging.makeLogRecord({})))
 
@@ -38,6 +61,8 @@ class JsonFormatter(logging.Formatter):
             entry["correlation_id"] = cid
         if (cause := causation_id.get()) is not None:
             entry["causation_id"] = cause
+        if (handling := message_id.get()) is not None:
+            entry["message_id"] = handling
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value

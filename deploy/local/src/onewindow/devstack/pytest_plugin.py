@@ -9,18 +9,23 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from onewindow.devstack import infra
+from onewindow.devstack.paths import state_dir
 from onewindow.devstack.processes import Managed
 from onewindow.devstack.selection import Source, choose, docker_answers
 from onewindow.devstack.services import SERVICES, start_service, wait_ready
 from onewindow.devstack.versions import database_version, local_kafka_version
+from onewindow.runtime.clock import write_clock_offset
 from onewindow.runtime.topics import ensure_topics
 
 
@@ -53,6 +58,20 @@ class Infrastructure:
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
+
+    def isolated(self, label: str) -> Infrastructure:
+        """The same servers under a namespace of their own, with its topics created:
+        for tests whose service consumers must not share groups with other tests."""
+        child = Infrastructure(
+            source=self.source,
+            kafka_bootstrap=self.kafka_bootstrap,
+            mongodb_url=self.mongodb_url,
+            kafka_version=self.kafka_version,
+            database_version=self.database_version,
+            namespace=f"{self.namespace}{label}",
+        )
+        asyncio.run(ensure_topics(self.kafka_bootstrap, prefix=child.topic_prefix))
+        return child
 
 
 def _start() -> Infrastructure:
@@ -133,6 +152,16 @@ class RunningServices:
     urls: dict[str, str]
     processes: dict[str, Managed]
     env: dict[str, str]
+    clock_file: Path
+    mail_dir: Path
+
+    @property
+    def gateway(self) -> str:
+        return self.urls["gateway"]
+
+    def move_clock(self, offset: timedelta) -> None:
+        """Move every service's clock to now + `offset` (they re-read it within a second)."""
+        write_clock_offset(self.clock_file, offset)
 
     def restart(self, name: str) -> None:
         """Start a service again (after a test killed it) and wait until it is ready."""
@@ -149,8 +178,36 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
-    """Start every service and the gateway as separate processes; stop them afterwards."""
+    """Start every service and the gateway as separate processes; stop them afterwards.
+
+    They work in a namespace of their own, so in-process service tests of the same
+    session never join their consumer groups."""
+    infrastructure = infrastructure.isolated("e2e")
     env = infrastructure.env()
+    clock_file = state_dir() / f"{infrastructure.namespace}-clock"
+    write_clock_offset(clock_file, timedelta(0))
+    mail_dir = state_dir() / f"{infrastructure.namespace}-mail"
+    smtp_port = _free_port()
+    mailsink = Managed(f"{infrastructure.namespace}-mailsink")
+    mailsink.start(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.devstack.mailsink",
+            "--port",
+            str(smtp_port),
+            "--folder",
+            str(mail_dir),
+        ]
+    )
+    env.update(
+        {
+            "ONEWINDOW_CLOCK_FILE": str(clock_file),
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+            "APPLICATIONS_DEADLINE_CHECK_INTERVAL_S": "1",
+        }
+    )
     urls: dict[str, str] = {}
     for service in SERVICES:
         port = _free_port()
@@ -159,12 +216,12 @@ def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
     for service in SERVICES:
         env[f"ONEWINDOW_{service.env_prefix}URL"] = urls[service.name]
     processes = {s.name: Managed(f"{infrastructure.namespace}-{s.name}") for s in SERVICES}
-    running = RunningServices(infrastructure, urls, processes, env)
+    running = RunningServices(infrastructure, urls, processes, env, clock_file, mail_dir)
     try:
         for service in SERVICES:
             start_service(service, env, processes[service.name])
         wait_ready(urls, processes, timeout=120)
         yield running
     finally:
-        for managed in processes.values():
+        for managed in [*processes.values(), mailsink]:
             managed.stop()

@@ -1,17 +1,66 @@
-"""Wires the applications service's adapters; nothing is built at import time."""
+"""Wires the applications service (the saga); nothing is built at import time."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
+from onewindow.applications.application.handlers import SOURCE, Saga
+from onewindow.applications.entrypoints.deadlines import run_deadline_timer
+from onewindow.applications.settings import ApplicationsSettings
+from onewindow.contracts import topics
+from onewindow.runtime.calendar import default_calendar
+from onewindow.runtime.clock import clock_from_env
+from onewindow.runtime.eventstore import EventStore
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
+from onewindow.runtime.outbox import OutboxRelay
 from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.subscriber import subscribe
+
+GROUP = "applications"
+READS = (
+    topics.APPLICATIONS_COMMANDS,
+    topics.IDENTITY_EVENTS,
+    topics.WORK_PERMIT_EVENTS,
+    topics.RESIDENCE_PERMIT_EVENTS,
+)
 
 
 def bootstrap(settings: ServiceSettings) -> FastAPI:
-    """The service's HTTP app, with its broker and database in the lifespan."""
+    """The saga service: subscriptions, outbox relay and deadline timer in one process."""
+    assert isinstance(settings, ApplicationsSettings)
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    host = ServiceHost(settings, broker, make_client(settings.mongodb_url))
+    mongo = make_client(settings.mongodb_url)
+    db = mongo[settings.database_name]
+    clock = clock_from_env()
+    store = EventStore(db, clock=clock)
+    # The relay follows this store's appends itself; it rescans for strays periodically.
+    relay = OutboxRelay(store, broker, topic_prefix=settings.topic_prefix)
+    saga = Saga(store=store, db=db, clock=clock, calendar=default_calendar())
+    for topic in READS:
+        subscribe(
+            broker,
+            topic=topic.name,
+            group_id=GROUP,
+            handler=saga.on_message,
+            topic_prefix=settings.topic_prefix,
+            source=SOURCE,
+        )
+
+    async def prepare() -> None:
+        await store.ensure_indexes()
+        await db.cases.create_index([("open", 1), ("clock", 1), ("due_on", 1)])
+        await db.cases.create_index([("status", 1), ("updated_at", 1)])
+
+    host = ServiceHost(
+        settings,
+        broker,
+        mongo,
+        on_start=[prepare],
+        background=[
+            relay.run,
+            lambda: run_deadline_timer(saga, settings.deadline_check_interval_s),
+        ],
+    )
     return host.build_app()

@@ -14,3 +14,5 @@ class ApplicationsSettings(ServiceSettings):
 
     service_name: str = "applications"
     http_port: int = 8081
+    # How often the statutory-clock timer looks for missed deadlines.
+    deadline_check_interval_s: float = 30.0

@@ -1,17 +1,125 @@
-"""Wires the gateway service's adapters; nothing is built at import time."""
+"""Wires the gateway service's adapters; nothing is built at import time.
+
+To add routes (the read model's, for instance), append their router to `ROUTERS`
+or pass them as `routers=`; they reach the caller with
+`entrypoints.dependencies.require_roles(...)` and the parts below through
+`app.state` (see `entrypoints.dependencies`).
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Sequence
+from datetime import timedelta
 
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from onewindow.contracts.topics import APPLICATIONS_EVENTS
+from onewindow.gateway.adapters.identity import IdentityRegistry
+from onewindow.gateway.adapters.kafka import CommandBus
+from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
+from onewindow.gateway.adapters.tokens import TokenVerifier
+from onewindow.gateway.api.problems import PROBLEM_BASE
+from onewindow.gateway.application.gateway import Gateway
+from onewindow.gateway.entrypoints.applications import applications, officers
+from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
+from onewindow.gateway.entrypoints.extensions import extensions
+from onewindow.gateway.entrypoints.limits import RequestLimits
+from onewindow.gateway.entrypoints.registry import registry
+from onewindow.gateway.readmodel.projection import Projection
+from onewindow.gateway.readmodel.routes import router as readmodel_routes
+from onewindow.gateway.settings import GatewaySettings
+from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.subscriber import subscribe
+
+ROUTERS: list[APIRouter] = [applications, officers, extensions, registry, readmodel_routes]
+READ_MODEL_GROUP = "gateway-readmodel"
+
+OPENAPI_TAGS = [
+    {"name": "applications", "description": "Submit and follow a combined application."},
+    {"name": "officers", "description": "Officers' reviews of cases that need a person."},
+    {"name": "registry", "description": "The e-government registry, kept by clerks."},
+    {"name": "extensions", "description": "Online extension of a work permit."},
+]
+DESCRIPTION = (
+    "One Window: joint work and residence permits for foreign professionals.\n\n"
+    "Every error is an RFC 9457 problem (`application/problem+json`) whose `type` "
+    f"is a URI under {PROBLEM_BASE}."
+)
 
 
-def bootstrap(settings: ServiceSettings) -> FastAPI:
-    """The service's HTTP app, with its broker and database in the lifespan."""
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    host = ServiceHost(settings, broker, make_client(settings.mongodb_url))
-    return host.build_app()
+def bootstrap(
+    settings: ServiceSettings,
+    *,
+    routers: Sequence[APIRouter] = (),
+    clock: Clock | None = None,
+    identity_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The gateway's HTTP app, with its broker, database and identity client in the lifespan."""
+    config = (
+        settings
+        if isinstance(settings, GatewaySettings)
+        else GatewaySettings(**settings.model_dump())
+    )
+    clock = clock or clock_from_env()
+    broker = make_broker(config.kafka_bootstrap_servers, client_id=config.service_name)
+    mongo = make_client(config.mongodb_url)
+    identity = IdentityRegistry(
+        httpx.AsyncClient(
+            base_url=config.identity_url,
+            timeout=config.identity_timeout_s,
+            transport=identity_transport,
+        )
+    )
+    db = mongo[config.database_name]
+    claims = IdempotencyRecords(db)
+    projection = Projection(db)
+    # The application read model: case events projected into the API view.
+    subscribe(
+        broker,
+        topic=APPLICATIONS_EVENTS.name,
+        group_id=READ_MODEL_GROUP,
+        handler=projection.apply,
+        topic_prefix=config.topic_prefix,
+        source="onewindow/gateway",
+    )
+    host = ServiceHost(
+        config,
+        broker,
+        mongo,
+        routers=[*ROUTERS, *routers],
+        on_start=[claims.ensure_indexes, projection.ensure_indexes],
+        on_stop=[identity.close],
+    )
+    app = host.build_app()
+    app.title, app.version, app.description = "One Window API", "v1", DESCRIPTION
+    app.openapi_tags = OPENAPI_TAGS
+    app.state.tokens = TokenVerifier(
+        secret=config.jwt_secret,
+        audience=config.jwt_audience,
+        issuer=config.jwt_issuer,
+        leeway_s=config.jwt_leeway_s,
+        clock=clock,
+    )
+    app.state.gateway = Gateway(
+        claims=claims,
+        owners=CaseOwners(db),
+        facts=CaseFacts(db),
+        bus=CommandBus(
+            broker, topic_prefix=config.topic_prefix, timeout_s=config.publish_timeout_s
+        ),
+        clock=clock,
+        lease=timedelta(seconds=config.idempotency_lease_s),
+    )
+    app.state.identity_registry = identity
+    app.state.projection = projection
+    app.state.readmodel_db = db
+    install_error_handlers(app)
+    # Added last, so outermost: limits run before routing; any fault becomes a 500 problem.
+    app.add_middleware(RequestLimits, max_body_bytes=config.max_body_bytes)
+    app.add_middleware(UnhandledErrors)
+    return app

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from onewindow.runtime.settings import ServiceSettings
+
+# The development signing key. It is public (it is written here), so a deployment
+# that faces anyone but its own developer must set GATEWAY_JWT_SECRET; `onewindow
+# token` signs with the same default, so local tokens work without configuration.
+DEVELOPMENT_JWT_SECRET = "onewindow-development-key-not-for-production"  # noqa: S105 - public by design
+DEFAULT_AUDIENCE = "onewindow"
 
 
 class GatewaySettings(ServiceSettings):
@@ -12,3 +19,25 @@ class GatewaySettings(ServiceSettings):
 
     service_name: str = "gateway"
     http_port: int = 8080
+
+    # Bearer tokens (API.md "Auth"): HS256 with a shared secret.
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    jwt_audience: str = DEFAULT_AUDIENCE
+    # When set, tokens must carry this `iss`; when empty, any issuer is accepted.
+    jwt_issuer: str = ""
+    # Clock skew tolerated on `exp` and `nbf`, in seconds.
+    jwt_leeway_s: float = 30.0
+
+    # API.md "Conventions": request bodies over 1 MiB are refused with 413.
+    max_body_bytes: int = 1024 * 1024
+    # How long a claimed Idempotency-Key stays "being processed" (409 for a repeat)
+    # before a retry may take it over after a crash.
+    idempotency_lease_s: float = 60.0
+    # How long a write to Kafka may take before the caller gets 503.
+    publish_timeout_s: float = 15.0
+
+    # The identity service's internal API, behind the clerks' registry routes.
+    identity_url: str = Field(
+        default="http://127.0.0.1:8082", validation_alias="ONEWINDOW_IDENTITY_URL"
+    )
+    identity_timeout_s: float = 5.0

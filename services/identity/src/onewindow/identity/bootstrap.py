@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
+from onewindow.identity.adapters.mongo_views import MongoCertificateViews
+from onewindow.identity.application.registry import Registry
+from onewindow.identity.application.verification import IdentityVerification
+from onewindow.identity.entrypoints.commands import subscribe_commands
+from onewindow.identity.entrypoints.http_registry import registry_router
+from onewindow.identity.settings import DEVELOPMENT_PERSON_REF_SECRET, IdentitySettings
+from onewindow.runtime.clock import Clock, clock_from_env
+from onewindow.runtime.eventstore import EventStore
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
+from onewindow.runtime.outbox import OutboxRelay
 from onewindow.runtime.settings import ServiceSettings
 
+log = logging.getLogger(__name__)
 
-def bootstrap(settings: ServiceSettings) -> FastAPI:
-    """The service's HTTP app, with its broker and database in the lifespan."""
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    host = ServiceHost(settings, broker, make_client(settings.mongodb_url))
+
+def _identity_settings(settings: ServiceSettings) -> IdentitySettings:
+    if isinstance(settings, IdentitySettings):
+        return settings
+    return IdentitySettings.model_validate(settings.model_dump(exclude_unset=True))
+
+
+def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
+    """The service's HTTP app (health, metrics, `/internal/registry/...`), with its
+    `identity.commands` subscriber, outbox relay and database in the lifespan."""
+    config = _identity_settings(settings)
+    secret = config.person_ref_secret.get_secret_value()
+    if secret == DEVELOPMENT_PERSON_REF_SECRET:
+        log.warning("IDENTITY_PERSON_REF_SECRET not set: using the development secret")
+    broker = make_broker(config.kafka_bootstrap_servers, client_id=config.service_name)
+    mongo = make_client(config.mongodb_url)
+    db = mongo[config.database_name]
+    store = EventStore(db, clock=clock or clock_from_env())
+    relay = OutboxRelay(store, broker, topic_prefix=config.topic_prefix)
+    views = MongoCertificateViews(db)
+    registry = Registry(store, views, secret.encode())
+    verification = IdentityVerification(store, registry, source=config.service_name)
+    subscribe_commands(
+        broker,
+        verification,
+        group_id=config.consumer_group,
+        topic_prefix=config.topic_prefix,
+        source=config.service_name,
+    )
+    host = ServiceHost(
+        config,
+        broker,
+        mongo,
+        routers=[registry_router(registry)],
+        on_start=[store.ensure_indexes, views.ensure_indexes],
+        background=[relay.run],
+    )
     return host.build_app()

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from onewindow.applications.domain import events as ev
 from onewindow.applications.domain.side import Side
@@ -30,6 +33,7 @@ from onewindow.contracts.v1.common import (
 
 SIDES: tuple[PermitSide, ...] = ("work", "residence")
 SYSTEM = "system:onewindow-saga"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Calendar(Protocol):
@@ -41,7 +45,7 @@ class Calendar(Protocol):
 class Step:
     """What one decision produced: stored events, and commands with their discriminator."""
 
-    events: list[ev.CaseEvent] = field(default_factory=list)
+    events: list[BaseModel] = field(default_factory=list)
     send: list[tuple[Message, str]] = field(default_factory=list)
 
 
@@ -172,6 +176,12 @@ class Case:
             return "finished"
         return "stopped" if self.awaiting is not None else "running"
 
+    @property
+    def application_date(self) -> date:
+        """The day the case was submitted, in Shanghai (where the deadline is counted)."""
+        assert self.submitted_at is not None
+        return self.submitted_at.astimezone(SHANGHAI).date()
+
     def decided_by(self) -> str:
         return f"officer:{self.officers[-1]}" if self.officers else SYSTEM
 
@@ -202,7 +212,7 @@ class Case:
             date_of_birth=applicant.date_of_birth,
             employer_uscc=self.form.employer.uscc,
             documents=self.form.documents,
-            application_date=self.submitted_at.date(),
+            application_date=self.application_date,
         )
 
     def identity_verified(self, answer: idm.IdentityVerified) -> Step:
@@ -240,7 +250,7 @@ class Case:
                 documents=self.documents,
                 commitments=self.form.commitments,
                 flags=self.flags,
-                application_date=self.submitted_at.date(),
+                application_date=self.application_date,
             )
         return residence_permit.AssessResidencePermit(
             application_id=self.application_id,
@@ -250,7 +260,7 @@ class Case:
             registration_number=self.form.residence.registration_number,
             documents=self.documents,
             flags=self.flags,
-            application_date=self.submitted_at.date(),
+            application_date=self.application_date,
         )
 
     def identity_rejected(self, answer: idm.IdentityRejected, *, at: datetime) -> Step:

@@ -1,0 +1,217 @@
+"""The outbox relay: publishes the messages of durable commits to Kafka, then marks them sent.
+
+At least once, never lost: a commit is marked sent only after Kafka acknowledged every
+entry (the broker's producer is `acks="all"` and idempotent), so a crash between
+publish and mark publishes again on restart, and receivers drop the repeat by its id.
+Each stream's commits go out in version order.
+
+Two ways to find work. Commits appended through this relay's own `EventStore` are
+handed over as they are written (no query at all); a full look for pending commits
+runs at start, on `wake()`, after a failure and every `rescan_interval` seconds, and
+finds what other processes (or a crashed one) left behind. The split matters on
+FerretDB 1.24 over SQLite, where a filter other than `_id` equality reads the whole
+collection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from onewindow.runtime.eventstore import EventStore, OutboxEntry, PendingCommit
+from onewindow.runtime.logs import message_context
+
+log = logging.getLogger(__name__)
+
+# Streams whose last published version the relay remembers; beyond this it forgets
+# them all and looks the predecessor up again, which is only slower.
+REMEMBERED_STREAMS = 100_000
+# Commits handed over but not yet relayed (a relay that is not running); beyond this
+# they are dropped and the next full look finds them instead.
+QUEUED_COMMITS = 10_000
+MAX_FAILURE_BACKOFF_S = 5.0
+
+
+class RelayFailed(RuntimeError):
+    """Some outbox entries could not be published; their commits stay pending."""
+
+
+class OutboxRelay:
+    """Publishes every pending outbox entry of one event store with one broker."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        broker: KafkaBroker,
+        *,
+        topic_prefix: str = "",
+        poll_interval: float = 0.2,
+        batch_size: int = 500,
+        rescan_interval: float = 5.0,
+    ) -> None:
+        """Relay `store`'s outbox to `broker`, on topics named `topic_prefix` + registry name.
+
+        The relay follows `store`'s own appends by itself; `poll_interval` bounds how long
+        it sleeps between checks, `batch_size` how many commits one full look takes, and
+        `rescan_interval` how often it looks for commits that other processes left pending.
+        """
+        self._store = store
+        self._broker = broker
+        self._prefix = topic_prefix
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._rescan_interval = rescan_interval
+        self._appended: list[PendingCommit] = []
+        self._published_through: dict[str, int] = {}
+        self._rescan = True
+        self._woken = asyncio.Event()
+        store.watch(self._note_appended)
+
+    def wake(self) -> None:
+        """Look for pending commits now (a full look), e.g. after another process appended."""
+        self._rescan = True
+        self._woken.set()
+
+    def _note_appended(self, commit: PendingCommit) -> None:
+        if len(self._appended) >= QUEUED_COMMITS:
+            self._appended.clear()
+            self._rescan = True
+        self._appended.append(commit)
+        self._woken.set()
+
+    async def run(self) -> None:
+        """Relay forever: what this store appends as it comes, the rest by periodic looks."""
+        failures = 0
+        next_scan = 0.0
+        while True:
+            try:
+                if self._rescan or time.monotonic() >= next_scan:
+                    self._rescan = False
+                    await self.drain_once()
+                    next_scan = time.monotonic() + self._rescan_interval
+                await self._relay_appended()
+                failures = 0
+            except Exception:
+                failures += 1
+                self._rescan = True
+                log.exception("outbox relay failed; retrying", extra={"failures": failures})
+                await asyncio.sleep(min(MAX_FAILURE_BACKOFF_S, 0.2 * 2**failures))
+                continue
+            if not self._appended and not self._rescan:
+                wait = max(0.0, min(self._poll_interval, next_scan - time.monotonic()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), wait)
+            self._woken.clear()
+
+    async def drain_once(self) -> int:
+        """Publish every entry pending now, whoever appended it; return how many went out.
+
+        Raises `RelayFailed` if an entry could not be published (its commit stays pending).
+        """
+        total = 0
+        while True:
+            commits = await self._store.pending(self._batch_size)
+            total += await self._publish(commits)
+            if len(commits) < self._batch_size:
+                return total
+
+    async def _relay_appended(self) -> int:
+        appended, self._appended = self._appended, []
+        appended.sort(key=lambda commit: (commit.stream, commit.version))
+        batch: list[PendingCommit] = []
+        queued: dict[str, int] = {}
+        for commit in appended:
+            last = queued.get(commit.stream, self._published_through.get(commit.stream))
+            if last is not None and last >= commit.version:
+                continue  # a full look published it already
+            if commit.version > 1 and last != commit.version - 1:
+                # Nothing tells us the previous commit went out (another process wrote
+                # it, or it failed): it must not be overtaken.
+                batch += await self._pending_before(commit, after=last or 0)
+            batch.append(commit)
+            queued[commit.stream] = commit.version
+        return await self._publish(batch)
+
+    async def _pending_before(self, commit: PendingCommit, *, after: int) -> list[PendingCommit]:
+        earlier: list[PendingCommit] = []
+        for version in range(commit.version - 1, after, -1):
+            previous = await self._store.pending_commit(commit.stream, version)
+            if previous is None:
+                break
+            earlier.append(previous)
+        return earlier[::-1]
+
+    async def _publish(self, commits: Sequence[PendingCommit]) -> int:
+        # Everything is handed to the producer first and awaited afterwards: the
+        # idempotent producer keeps each partition in order, and waiting per message
+        # would cost a round trip each.
+        sends: list[tuple[PendingCommit, list[asyncio.Future[Any]]]] = []
+        failed: dict[str, BaseException] = {}
+        for commit in commits:
+            futures: list[asyncio.Future[Any]] = []
+            try:
+                for entry in commit.outbox:
+                    futures.append(await self._send(entry))
+            except Exception as exc:
+                failed.setdefault(commit.stream, exc)
+            sends.append((commit, futures))
+        published = 0
+        for commit, futures in sends:
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            errors = [result for result in results if isinstance(result, BaseException)]
+            if errors:
+                failed.setdefault(commit.stream, errors[0])
+            if commit.stream in failed:
+                continue  # neither this commit nor a later one of its stream is marked
+            await self._mark_sent(commit)
+            self._remember(commit)
+            published += len(commit.outbox)
+            self._log_published(commit)
+        if failed:
+            stream, error = next(iter(failed.items()))
+            raise RelayFailed(
+                f"{len(failed)} stream(s) not published, e.g. {stream!r}: {error!r}"
+            ) from error
+        return published
+
+    async def _send(self, entry: OutboxEntry) -> asyncio.Future[Any]:
+        return await self._broker.publish(
+            entry.payload.encode("utf-8"),
+            self._prefix + entry.topic,
+            key=entry.key.encode("utf-8"),
+            headers=dict(entry.headers),
+            correlation_id=entry.headers.get("ce_correlationid"),
+            no_confirm=True,
+        )
+
+    async def _mark_sent(self, commit: PendingCommit) -> None:
+        await self._store.mark_sent(commit)
+
+    def _remember(self, commit: PendingCommit) -> None:
+        if len(self._published_through) >= REMEMBERED_STREAMS:
+            self._published_through.clear()
+        self._published_through[commit.stream] = commit.version
+
+    def _log_published(self, commit: PendingCommit) -> None:
+        first = commit.outbox[0].headers if commit.outbox else {}
+        with message_context(
+            correlation=first.get("ce_correlationid"),
+            causation=first.get("ce_causationid"),
+            message=None,
+        ):
+            log.info(
+                "outbox published",
+                extra={
+                    "stream": commit.stream,
+                    "version": commit.version,
+                    "message_ids": [entry.id for entry in commit.outbox],
+                    "message_types": [entry.type for entry in commit.outbox],
+                    "topics": sorted({self._prefix + entry.topic for entry in commit.outbox}),
+                },
+            )

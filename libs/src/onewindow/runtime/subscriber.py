@@ -1,0 +1,209 @@
+"""The subscriber runtime: one FastStream subscriber per topic, with bounded retries and a DLQ.
+
+Ack policy, stated once for every subscriber: the offset is committed only after the
+handler returned, that is after its commit is durable. A handler that keeps failing is
+retried in-process with exponential backoff; after `max_attempts` the record goes to
+`<topic>.dlq` (original value and headers, plus `x-dlq-*` headers saying why and
+where from) and is then acknowledged, so the partition moves on. A record that cannot
+be read at all (bad envelope, unknown type, bad JSON) goes to the DLQ at once. If the
+DLQ cannot be written either, the record is not acknowledged: FastStream's
+`NACK_ON_ERROR` seeks back and it is delivered again, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+
+from onewindow.contracts import catalog
+from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time, parse_headers
+from onewindow.contracts.message import Message
+from onewindow.contracts.topics import DLQ_SUFFIX
+from onewindow.runtime.logs import message_context
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Message, Envelope], Awaitable[None]]
+MAX_BACKOFF_S = 30.0
+
+
+def subscribe(
+    broker: KafkaBroker,
+    *,
+    topic: str,
+    group_id: str,
+    handler: Handler,
+    topic_prefix: str = "",
+    max_attempts: int = 5,
+    backoff_s: float = 0.2,
+    source: str,
+) -> None:
+    """Consume registry topic `topic` as consumer group `group_id` with `handler`.
+
+    The handler gets the typed message and its envelope; messages it does not care
+    about it simply returns from. It must be idempotent (see `handling.handle`): a
+    record is delivered at least once. `source` names this service in DLQ headers.
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    consumer = _Consumer(
+        broker=broker,
+        topic=topic_prefix + topic,
+        group=topic_prefix + group_id,
+        handler=handler,
+        max_attempts=max_attempts,
+        backoff_s=backoff_s,
+        source=source,
+    )
+    broker.subscriber(
+        topic_prefix + topic,
+        group_id=topic_prefix + group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        parser=_tolerant_parser,
+        decoder=_raw_body,
+        title=f"{topic_prefix}{topic}:{group_id}",
+    )(consumer.on_record)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Consumer:
+    broker: KafkaBroker
+    topic: str
+    group: str
+    handler: Handler
+    max_attempts: int
+    backoff_s: float
+    source: str
+
+    async def on_record(self, body: bytes, message: KafkaMessage) -> None:
+        record: ConsumerRecord[Any, Any] = message.raw_message
+        try:
+            envelope = parse_headers(record.headers)
+            model = catalog.by_type(envelope.type)
+            payload = model.model_validate_json(record.value or b"")
+        except (InvalidEnvelope, catalog.UnknownMessageType, ValidationError) as exc:
+            log.warning(
+                "unreadable message set aside",
+                extra={"topic": record.topic, "offset": record.offset, "error": str(exc)},
+            )
+            await self._dead_letter(record, exc, attempts=0)
+            return
+        with message_context(
+            correlation=envelope.correlation_id,
+            causation=envelope.causation_id,
+            message=envelope.id,
+        ):
+            await self._handle(record, payload, envelope)
+
+    async def _handle(
+        self, record: ConsumerRecord[Any, Any], payload: Message, envelope: Envelope
+    ) -> None:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self.handler(payload, envelope)
+            except Exception as exc:
+                if attempt == self.max_attempts:
+                    log.exception(
+                        "handler failed for good; message set aside",
+                        extra={"message_type": envelope.type, "attempts": attempt},
+                    )
+                    await self._dead_letter(record, exc, attempts=attempt)
+                    return
+                delay = min(MAX_BACKOFF_S, self.backoff_s * 2 ** (attempt - 1))
+                log.warning(
+                    "handler failed; retrying",
+                    extra={
+                        "message_type": envelope.type,
+                        "attempt": attempt,
+                        "retry_in_s": delay,
+                        "error": repr(exc),
+                    },
+                )
+                await asyncio.sleep(delay)
+            else:
+                return
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], error: BaseException, *, attempts: int
+    ) -> None:
+        # Raising from here leaves the record unacknowledged: NACK_ON_ERROR seeks back.
+        headers = {name: _text(value) for name, value in record.headers}
+        headers |= {
+            "x-dlq-error": _one_line(str(error) or repr(error)),
+            "x-dlq-error-type": f"{type(error).__module__}.{type(error).__qualname__}",
+            "x-dlq-attempts": str(attempts),
+            "x-dlq-original-topic": record.topic,
+            "x-dlq-original-partition": str(record.partition),
+            "x-dlq-original-offset": str(record.offset),
+            "x-dlq-group": self.group,
+            "x-dlq-source": self.source,
+            "x-dlq-failed-at": format_time(datetime.now(UTC)),
+        }
+        try:
+            await self.broker.publish(
+                record.value or b"",
+                self.topic + DLQ_SUFFIX,
+                key=record.key,
+                headers=headers,
+                correlation_id=headers.get("ce_correlationid") or headers.get("correlation_id"),
+            )
+        except Exception:
+            log.exception(
+                "dead-letter topic not writable; the message will be delivered again",
+                extra={"dlq": self.topic + DLQ_SUFFIX, "offset": record.offset},
+            )
+            raise
+        log.error(
+            "message sent to the dead-letter topic",
+            extra={
+                "dlq": self.topic + DLQ_SUFFIX,
+                "partition": record.partition,
+                "offset": record.offset,
+                "attempts": attempts,
+                "error_type": headers["x-dlq-error-type"],
+            },
+        )
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    # The body is parsed here, not by FastStream, so that bad JSON reaches the DLQ
+    # instead of failing before the handler (which would loop on NACK).
+    return bytes(message.body)
+
+
+async def _tolerant_parser(
+    record: ConsumerRecord[Any, Any],
+    original: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    # FastStream decodes header values as strict UTF-8; one bad header would make the
+    # record unparseable and the partition stuck. Decode leniently for FastStream and
+    # keep the untouched record for the envelope check (which sends it to the DLQ).
+    try:
+        return await original(record)
+    except UnicodeDecodeError:
+        lenient = dataclasses.replace(
+            record, headers=[(name, _text(value).encode()) for name, value in record.headers]
+        )
+        parsed = await original(lenient)
+        parsed.raw_message = record
+        return parsed
+
+
+def _text(value: bytes | None) -> str:
+    return (value or b"").decode("utf-8", errors="replace")
+
+
+def _one_line(text: str, limit: int = 2000) -> str:
+    return " ".join(text.split())[:limit]

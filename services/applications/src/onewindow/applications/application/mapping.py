@@ -1,0 +1,170 @@
+"""The one place where the saga's stored events become integration events on the bus."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel
+
+from onewindow.applications.domain import events as ev
+from onewindow.applications.domain.case import Case
+from onewindow.applications.domain.policy import ProcedurePolicy
+from onewindow.applications.domain.side import Side
+from onewindow.contracts.message import Message
+from onewindow.contracts.v1 import applications as app
+from onewindow.contracts.v1.common import PermitGrant
+
+SUMMARIES: dict[str, str] = {
+    "submitted": "Application received",
+    "verifying_identity": "Verifying identity and registry documents",
+    "assessing": "Work and residence permits being assessed",
+    "awaiting_officer": "Waiting for an officer's review",
+    "awaiting_documents": "Waiting for documents from the applicant",
+    "issuing": "Both permits pre-approved; issuing",
+    "compensating": "Cancelling reservations before the decision",
+    "approved": "Approved: both permits issued",
+    "refused": "Refused",
+    "withdrawn": "Withdrawn by the applicant",
+}
+
+
+def contact(case: Case) -> app.Contact:
+    assert case.form is not None
+    return app.Contact(
+        email=case.form.applicant.email,
+        language=case.form.language,
+        employer_email=case.form.employer.contact_email,
+    )
+
+
+def deadline(case: Case) -> app.Deadline:
+    return app.Deadline(due_on=case.due_on, clock=case.clock, stopped_days=case.stopped_days)
+
+
+def permit_view(side: Side) -> app.PermitView:
+    status = "pending" if side.status == "review" else side.status
+    return app.PermitView(
+        status=status,
+        number=side.number if side.status != "pending" else None,
+        valid_until=side.valid_until,
+        reasons=side.reasons,
+    )
+
+
+def status_changed(case: Case, at: datetime) -> app.ApplicationStatusChanged:
+    return app.ApplicationStatusChanged(
+        application_id=case.application_id,
+        status=case.status,
+        at=at,
+        summary=SUMMARIES[case.status],
+        classification=case.classification,
+        work_permit=permit_view(case.work),
+        residence_permit=permit_view(case.residence),
+        deadline=deadline(case),
+    )
+
+
+def _grant(side: Side) -> PermitGrant:
+    assert side.number is not None
+    assert side.valid_until is not None
+    return PermitGrant(number=side.number, valid_until=side.valid_until)
+
+
+def integration_events(
+    case: Case, stored: Sequence[BaseModel], *, at: datetime, policy: ProcedurePolicy
+) -> list[tuple[Message, str]]:
+    """What the rest of the city hears of a step: specific events, then the new view."""
+    out: list[tuple[Message, str]] = []
+    for event in stored:
+        match event:
+            case ev.CaseOpened():
+                assert case.submitted_by is not None
+                assert case.form is not None
+                out.append(
+                    (
+                        app.ApplicationReceived(
+                            application_id=case.application_id,
+                            submitted_at=event.submitted_at,
+                            channel=case.form.channel,
+                            submitted_by=case.submitted_by,
+                            employer_uscc=case.form.employer.uscc,
+                            contact=contact(case),
+                            deadline=deadline(case),
+                        ),
+                        "received",
+                    )
+                )
+            case ev.DocumentsAwaited():
+                out.append(
+                    (
+                        app.DocumentsRequested(
+                            application_id=case.application_id,
+                            documents=event.documents,
+                            requested_by=event.requested_by,
+                            respond_by=event.respond_by,
+                            reasons=event.reasons,
+                            contact=contact(case),
+                        ),
+                        "documents-requested",
+                    )
+                )
+            case ev.SideAssessed(outcome="review") if case.status == "awaiting_officer":
+                out.append(
+                    (
+                        app.OfficerReviewRequested(
+                            application_id=case.application_id,
+                            permit=event.side,
+                            reasons=event.reasons,
+                        ),
+                        f"review-{event.side}",
+                    )
+                )
+            case ev.CaseDecided():
+                out.append((_decision(case, event, policy), "decision"))
+            case ev.DeadlineMissed():
+                out.append(
+                    (
+                        app.DeadlineEscalated(
+                            application_id=case.application_id,
+                            due_on=event.due_on,
+                            escalated_at=event.at,
+                            status=case.status,
+                        ),
+                        "escalated",
+                    )
+                )
+    if any(not isinstance(e, ev.LateReplyIgnored | ev.DeadlineMissed) for e in stored):
+        out.append((status_changed(case, at), "status"))
+    return out
+
+
+def appeal_deadline(decided_at: datetime, policy: ProcedurePolicy) -> date:
+    return decided_at.date() + timedelta(days=policy.appeal_days)
+
+
+def _decision(case: Case, decided: ev.CaseDecided, policy: ProcedurePolicy) -> Message:
+    if decided.outcome == "approved":
+        return app.ApplicationApproved(
+            application_id=case.application_id,
+            decided_at=decided.at,
+            decided_by=decided.decided_by,
+            work_permit=_grant(case.work),
+            residence_permit=_grant(case.residence),
+            classification=case.classification,
+            contact=contact(case),
+        )
+    if decided.outcome == "refused":
+        return app.ApplicationRefused(
+            application_id=case.application_id,
+            decided_at=decided.at,
+            decided_by=decided.decided_by,
+            reasons=decided.reasons,
+            appeal=app.Appeal(
+                route=policy.appeal_route_en, deadline=appeal_deadline(decided.at, policy)
+            ),
+            contact=contact(case),
+        )
+    return app.ApplicationWithdrawn(
+        application_id=case.application_id, withdrawn_at=decided.at, contact=contact(case)
+    )

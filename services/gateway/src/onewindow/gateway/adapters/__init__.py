@@ -1,0 +1,1 @@
+"""The gateway's adapters: one module per technology (JWT, MongoDB, Kafka, HTTP)."""

@@ -1,0 +1,73 @@
+"""The identity service's internal registry API, behind the clerks' routes.
+
+The gateway has checked the caller (a clerk) and the input; identity answers
+once the write is durable. Its answer is passed on as it is; when identity does
+not answer (down, timing out, failing) the caller gets a 503 problem.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from onewindow.contracts.v1.applications import Actor
+from onewindow.gateway.domain.errors import UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+INTERNAL_PREFIX = "/internal/registry"
+# The clerk who asked, for identity's audit trail (the caller is already authorised).
+ACTOR_HEADER = "X-OneWindow-Actor"
+
+
+@dataclass(frozen=True)
+class RegistryAnswer:
+    """Identity's answer: status, JSON body, and its media type."""
+
+    status: int
+    body: Any
+    media_type: str
+
+
+class IdentityRegistry:
+    """Reads and writes of the e-government registry, through identity's internal API."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def get(self, path: str, actor: Actor) -> RegistryAnswer:
+        """GET `/internal/registry/<path>`."""
+        return await self._call("GET", path, actor, None)
+
+    async def put(self, path: str, actor: Actor, body: dict[str, Any]) -> RegistryAnswer:
+        """PUT `/internal/registry/<path>` with a JSON body."""
+        return await self._call("PUT", path, actor, body)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _call(
+        self, method: str, path: str, actor: Actor, body: dict[str, Any] | None
+    ) -> RegistryAnswer:
+        url = f"{INTERNAL_PREFIX}/{path}"
+        headers = {ACTOR_HEADER: json.dumps(actor.model_dump(), ensure_ascii=True)}
+        try:
+            response = await self.client.request(method, url, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            log.warning("identity unreachable", extra={"url": url, "error": repr(exc)})
+            raise UpstreamUnavailable("The registry (identity service) is not reachable.") from exc
+        if response.status_code >= 500:
+            log.warning("identity failed", extra={"url": url, "status": response.status_code})
+            raise UpstreamUnavailable(
+                f"The registry (identity service) failed with {response.status_code}."
+            )
+        try:
+            answer = response.json() if response.content else None
+        except json.JSONDecodeError as exc:
+            raise UpstreamUnavailable("The registry answered with something not JSON.") from exc
+        media_type = response.headers.get("content-type", "application/json").split(";")[0]
+        return RegistryAnswer(response.status_code, answer, media_type)

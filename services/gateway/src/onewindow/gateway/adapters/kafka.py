@@ -1,0 +1,57 @@
+"""Commands onto the bus: one record per command, CloudEvents headers, acknowledged writes.
+
+The broker comes from `runtime.kafka.make_broker` (`acks="all"`, idempotent), and
+`send` returns only after Kafka acknowledged the write, so a 202 means the
+command is durable in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from faststream.kafka import KafkaBroker
+
+from onewindow.contracts.catalog import topic_of
+from onewindow.contracts.envelope import Envelope, build_headers
+from onewindow.contracts.message import Message
+from onewindow.gateway.domain.errors import UpstreamUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class CommandBus:
+    """Publishes commands to their registry topic (with the deployment's prefix)."""
+
+    def __init__(self, broker: KafkaBroker, *, topic_prefix: str, timeout_s: float) -> None:
+        self.broker = broker
+        self.topic_prefix = topic_prefix
+        self.timeout_s = timeout_s
+
+    async def send(self, command: Message, *, key: str, envelope: Envelope) -> None:
+        """Publish `command` keyed by `key`; return once Kafka acknowledged it.
+
+        Raises `UpstreamUnavailable` when Kafka does not take it in time (the
+        caller may retry: the envelope id makes a resend recognisable).
+        """
+        topic = self.topic_prefix + topic_of(command).name
+        headers = {name: value.decode("utf-8") for name, value in build_headers(envelope)}
+        try:
+            await asyncio.wait_for(
+                self.broker.publish(
+                    command.model_dump_json().encode("utf-8"),
+                    topic,
+                    key=key.encode("utf-8"),
+                    headers=headers,
+                    correlation_id=envelope.correlation_id,
+                ),
+                self.timeout_s,
+            )
+        except Exception as exc:  # any failure to write means: not accepted
+            log.warning(
+                "command not published",
+                extra={"topic": topic, "type": envelope.type, "error": repr(exc)},
+            )
+            raise UpstreamUnavailable(
+                "The message bus did not accept the request in time; please retry."
+            ) from exc

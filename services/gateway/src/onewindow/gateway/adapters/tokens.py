@@ -1,0 +1,95 @@
+"""Bearer tokens: JWTs verified with PyJWT (API.md "Auth").
+
+A token is valid when its HS256 signature holds with the configured secret, its
+audience is ours, it has not expired (by the injected clock, with a little
+leeway), its issuer is ours when one is configured, and its claims name a
+known role (`uscc` too, for an employer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, get_args
+
+import jwt
+
+from onewindow.contracts.v1.applications import Actor, Role
+from onewindow.runtime.clock import Clock
+from onewindow.runtime.validation import InvalidInput, validate_uscc
+
+ALGORITHMS = ("HS256",)
+ROLES: frozenset[str] = frozenset(get_args(Role))
+MAX_SUBJECT_LENGTH = 200
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, forged, expired, or for someone else."""
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """Turns a bearer token into the `Actor` it names, or raises `InvalidToken`."""
+
+    secret: str
+    audience: str
+    clock: Clock
+    issuer: str = ""
+    leeway_s: float = 30.0
+
+    def verify(self, token: str) -> Actor:
+        """The token's actor; `InvalidToken` says why not (safe to show the caller)."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.secret,
+                algorithms=list(ALGORITHMS),
+                audience=self.audience,
+                issuer=self.issuer or None,
+                # Expiry and not-before are checked below against the injected clock.
+                options={
+                    "require": ["exp", "sub", "aud"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
+            )
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("the token is for another audience") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("the token is from another issuer") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("the token's signature does not verify") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"the token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("the token is not a valid JWT") from None
+        self._check_times(claims)
+        return self._actor(claims)
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self.clock.now().timestamp()
+        expires, not_before = claims.get("exp"), claims.get("nbf")
+        if not isinstance(expires, int | float) or isinstance(expires, bool):
+            raise InvalidToken("the token's exp is not a number")
+        if now > expires + self.leeway_s:
+            raise InvalidToken("the token has expired")
+        if not_before is not None:
+            if not isinstance(not_before, int | float) or isinstance(not_before, bool):
+                raise InvalidToken("the token's nbf is not a number")
+            if now + self.leeway_s < not_before:
+                raise InvalidToken("the token is not valid yet")
+
+    @staticmethod
+    def _actor(claims: dict[str, Any]) -> Actor:
+        sub, role, uscc = claims.get("sub"), claims.get("role"), claims.get("uscc")
+        if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUBJECT_LENGTH:
+            raise InvalidToken("the token's sub is not a name")
+        if role not in ROLES:
+            raise InvalidToken(f"the token's role must be one of {', '.join(sorted(ROLES))}")
+        if role == "employer":
+            if not isinstance(uscc, str):
+                raise InvalidToken("an employer's token must carry its company's uscc")
+            try:
+                return Actor(sub=sub, role="employer", uscc=validate_uscc(uscc))
+            except InvalidInput:
+                raise InvalidToken("the token's uscc is not a valid USCC") from None
+        return Actor(sub=sub, role=role)

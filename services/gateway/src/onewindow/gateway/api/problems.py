@@ -1,0 +1,146 @@
+"""RFC 9457 problem details: the one shape of every error the gateway answers.
+
+Every problem `type` is a URI under `PROBLEM_BASE`
+(https://onewindow.example/problems/<name>); the names are stable, clients may
+branch on them:
+
+| name | status | when |
+|---|---|---|
+| `malformed-request` | 400 | the body is not JSON |
+| `idempotency-key-missing` | 400 | a creating `POST` without `Idempotency-Key` |
+| `idempotency-key-invalid` | 400 | an `Idempotency-Key` that is not a UUID |
+| `unauthorized` | 401 | no token, or a token that is not valid |
+| `forbidden` | 403 | the caller's role (or company) may not do this |
+| `not-found` | 404 | no such resource, or not the caller's |
+| `method-not-allowed` | 405 | the path exists, the method does not |
+| `request-in-progress` | 409 | the first request with this key is still being processed |
+| `case-decided` | 409 | the case has its decision already |
+| `payload-too-large` | 413 | a body over 1 MiB |
+| `unsupported-media-type` | 415 | a body that is not `application/json` |
+| `validation-error` | 422 | the request breaks a rule; `errors` lists each `{loc, msg}` |
+| `idempotency-key-reused` | 422 | the same key was used with a different request |
+| `internal-error` | 500 | a fault of ours (never bad input) |
+| `upstream-unavailable` | 503 | Kafka or the identity service did not answer |
+
+Other statuses use `about:blank` (RFC 9457 §4.2.1): the status says it all.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROBLEM_BASE = "https://onewindow.example/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+TITLES: dict[str, str] = {
+    "malformed-request": "The request body is not valid JSON",
+    "idempotency-key-missing": "Idempotency-Key header required",
+    "idempotency-key-invalid": "Idempotency-Key must be a UUID",
+    "unauthorized": "Authentication required",
+    "forbidden": "Not allowed for this caller",
+    "not-found": "Not found",
+    "method-not-allowed": "Method not allowed",
+    "request-in-progress": "The first request with this key is still being processed",
+    "case-decided": "The case has been decided",
+    "payload-too-large": "Request body too large",
+    "unsupported-media-type": "Unsupported media type",
+    "validation-error": "The request is not valid",
+    "idempotency-key-reused": "Idempotency-Key reused with a different request",
+    "internal-error": "Internal error",
+    "upstream-unavailable": "A service behind the gateway is unavailable",
+}
+
+# The problem name of an error raised as a bare status (Starlette's 404, 405, …).
+NAME_OF_STATUS: dict[int, str] = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+    503: "upstream-unavailable",
+}
+
+
+def problem_type(name: str) -> str:
+    """The URI of a problem name."""
+    return PROBLEM_BASE + name
+
+
+class FieldError(BaseModel):
+    """One broken rule: where (`loc`, as FastAPI names it) and what (`msg`)."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=[problem_type("validation-error")])
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raised anywhere in a request to answer with this problem."""
+
+    def __init__(
+        self,
+        status: int,
+        name: str | None,
+        detail: str,
+        *,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.name = name
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+    def problem(self) -> Problem:
+        return make_problem(self.status, self.name, self.detail, errors=self.errors)
+
+
+def make_problem(
+    status: int, name: str | None, detail: str, *, errors: list[FieldError] | None = None
+) -> Problem:
+    """A problem of a known name, or `about:blank` with the status's own phrase."""
+    if name is None:
+        try:
+            title = HTTPStatus(status).phrase
+        except ValueError:
+            title = "Error"
+        return Problem(type="about:blank", title=title, status=status, detail=detail)
+    return Problem(
+        type=problem_type(name), title=TITLES[name], status=status, detail=detail, errors=errors
+    )
+
+
+def problem_body(problem: Problem) -> dict[str, Any]:
+    """The JSON object of a problem, without absent optional members."""
+    return problem.model_dump(mode="json", exclude_none=True)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for routes: each status documented as a problem."""
+    return {
+        status: {
+            "model": Problem,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

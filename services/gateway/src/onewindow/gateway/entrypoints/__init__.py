@@ -1,0 +1,1 @@
+"""HTTP routes, dependencies, error handlers and request limits."""

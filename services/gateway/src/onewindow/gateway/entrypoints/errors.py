@@ -1,0 +1,150 @@
+"""Every error becomes a problem details response, in this one place.
+
+Domain errors of the gateway map to problem names here; FastAPI's own
+(validation, 404, 405) are translated; anything unforeseen is a 500 problem
+without a stack trace (the trace goes to the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from onewindow.gateway.api.problems import (
+    NAME_OF_STATUS,
+    PROBLEM_MEDIA_TYPE,
+    FieldError,
+    Problem,
+    ProblemError,
+    make_problem,
+    problem_body,
+)
+from onewindow.gateway.domain.admission import Inadmissible
+from onewindow.gateway.domain.errors import (
+    CaseDecided,
+    CaseNotFound,
+    GatewayError,
+    IdempotencyKeyReused,
+    NotYourCompany,
+    PermitNotFound,
+    RequestInProgress,
+    UpstreamUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+# Domain error -> (status, problem name). The one table of this mapping.
+DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
+    CaseNotFound: (404, "not-found"),
+    PermitNotFound: (404, "not-found"),
+    CaseDecided: (409, "case-decided"),
+    NotYourCompany: (403, "forbidden"),
+    IdempotencyKeyReused: (422, "idempotency-key-reused"),
+    RequestInProgress: (409, "request-in-progress"),
+    UpstreamUnavailable: (503, "upstream-unavailable"),
+}
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A response carrying a problem, with its media type."""
+    return JSONResponse(
+        problem_body(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """FastAPI's validation errors as `{loc, msg}`, with pydantic's prefixes dropped."""
+    found = []
+    for error in errors:
+        message = str(error.get("msg", "invalid"))
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        found.append(FieldError(loc=loc, msg=message))
+    return found
+
+
+async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(exc.problem(), exc.headers)
+
+
+async def on_gateway_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatewayError)
+    status, name = next(DOMAIN_PROBLEMS[k] for k in type(exc).__mro__ if k in DOMAIN_PROBLEMS)
+    return problem_response(make_problem(status, name, str(exc)))
+
+
+async def on_inadmissible(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Inadmissible)
+    errors = [FieldError(loc=list(v.loc), msg=v.msg) for v in exc.violations]
+    return problem_response(make_problem(422, "validation-error", str(exc), errors=errors))
+
+
+async def on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "see the status"
+    problem = make_problem(exc.status_code, NAME_OF_STATUS.get(exc.status_code), detail)
+    return problem_response(problem, dict(exc.headers or {}))
+
+
+async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        problem = make_problem(400, "malformed-request", "The body could not be parsed as JSON.")
+        return problem_response(problem)
+    details = field_errors(errors)
+    summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in details[:3])
+    problem = make_problem(422, "validation-error", summary or "invalid request", errors=details)
+    return problem_response(problem)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into a problem."""
+    app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(GatewayError, on_gateway_error)
+    app.add_exception_handler(Inadmissible, on_inadmissible)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+
+
+class UnhandledErrors:
+    """ASGI middleware: an exception no handler took becomes a 500 problem.
+
+    Starlette's own catch-all re-raises after answering; this one answers and
+    logs the trace once, so the response never carries it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            if started:
+                raise
+            problem = make_problem(500, "internal-error", "An internal error occurred.")
+            await problem_response(problem)(scope, receive, send)

@@ -1,0 +1,261 @@
+"""How each integration event changes the case view of API.md.
+
+`changes(message)` is pure: it returns the MongoDB update for one event, or None for
+events the view does not show. `Projection` applies it idempotently (each event id is
+applied once) and wakes the live streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from onewindow.contracts.envelope import Envelope
+from onewindow.contracts.message import Message
+from onewindow.contracts.reasons import describe
+from onewindow.contracts.v1 import applications as app
+from onewindow.contracts.v1.common import Reason
+
+VIEWS = "applications_view"
+EXTENSIONS = "extensions_view"
+APPLIED_KEPT = 200  # event ids remembered per case to recognise redeliveries
+
+
+def reason_view(reason: Reason) -> dict[str, Any]:
+    message_en, message_zh = describe(reason)
+    return {
+        "code": reason.code,
+        "side": reason.side,
+        "message_en": message_en,
+        "message_zh": message_zh,
+    }
+
+
+def permit(view: app.PermitView) -> dict[str, Any]:
+    return {
+        "status": view.status,
+        "number": view.number,
+        "valid_until": view.valid_until.isoformat() if view.valid_until else None,
+        "reasons": [reason_view(r) for r in view.reasons],
+    }
+
+
+def entry(at: datetime, kind: str, summary: str) -> dict[str, Any]:
+    return {"at": at.isoformat(), "type": kind, "summary": summary}
+
+
+def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """($set fields, timeline entry) for one event sent at `at`, or None if the view ignores it."""
+    match message:
+        case app.ApplicationReceived():
+            return {
+                "submitted_at": message.submitted_at.isoformat(),
+                "channel": message.channel,
+                "owner_sub": message.submitted_by.sub
+                if message.submitted_by.role == "applicant"
+                else None,
+                "submitted_by": message.submitted_by.sub,
+                "employer_uscc": message.employer_uscc,
+                "deadline": {
+                    "due_on": _iso(message.deadline.due_on),
+                    "clock": message.deadline.clock,
+                },
+            }, entry(
+                message.submitted_at,
+                "application.submitted",
+                f"Application received; decision due on {message.deadline.due_on}",
+            )
+        case app.ApplicationStatusChanged():
+            fields: dict[str, Any] = {
+                "status": message.status,
+                "work_permit": permit(message.work_permit),
+                "residence_permit": permit(message.residence_permit),
+                "deadline": {
+                    "due_on": _iso(message.deadline.due_on),
+                    "clock": message.deadline.clock,
+                },
+                "updated_at": message.at.isoformat(),
+            }
+            if message.classification is not None:
+                fields["category"] = message.classification.category
+                fields["points"] = message.classification.points
+                fields["classification"] = message.classification.model_dump(mode="json")
+            return fields, entry(message.at, f"application.{message.status}", message.summary)
+        case app.DocumentsRequested():
+            return {
+                "documents_requested": {
+                    "documents": list(message.documents),
+                    "respond_by": message.respond_by.isoformat(),
+                    "requested_by": message.requested_by,
+                }
+            }, entry(
+                at,
+                "application.documents_requested",
+                f"Documents requested: {', '.join(message.documents)}; "
+                f"please supply them by {message.respond_by}",
+            )
+        case app.OfficerReviewRequested():
+            return {}, entry(
+                at,
+                "application.review_requested",
+                f"An officer reviews the {message.permit} permit",
+            )
+        case app.ApplicationApproved():
+            return {
+                "decision": {
+                    "outcome": "approved",
+                    "decided_at": message.decided_at.isoformat(),
+                    "decided_by": message.decided_by,
+                    "reasons": [],
+                    "appeal": None,
+                }
+            }, entry(
+                message.decided_at,
+                "application.decided",
+                f"Approved: work permit {message.work_permit.number}, residence permit "
+                f"{message.residence_permit.number}",
+            )
+        case app.ApplicationRefused():
+            return {
+                "decision": {
+                    "outcome": "refused",
+                    "decided_at": message.decided_at.isoformat(),
+                    "decided_by": message.decided_by,
+                    "reasons": [reason_view(r) for r in message.reasons],
+                    "appeal": {
+                        "route": message.appeal.route,
+                        "deadline": message.appeal.deadline.isoformat(),
+                    },
+                }
+            }, entry(
+                message.decided_at,
+                "application.decided",
+                "Refused: " + ", ".join(r.code for r in message.reasons),
+            )
+        case app.ApplicationWithdrawn():
+            return {
+                "decision": {
+                    "outcome": "withdrawn",
+                    "decided_at": message.withdrawn_at.isoformat(),
+                    "decided_by": "applicant",
+                    "reasons": [],
+                    "appeal": None,
+                }
+            }, entry(message.withdrawn_at, "application.decided", "Withdrawn by the applicant")
+        case app.DeadlineEscalated():
+            return {"escalated": True, "escalated_at": message.escalated_at.isoformat()}, entry(
+                message.escalated_at,
+                "application.deadline_escalated",
+                f"Decision due on {message.due_on} is late; escalated to a supervisor",
+            )
+    return None
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+class Projection:
+    """Applies case events to the views; redeliveries change nothing."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+        self.changed = asyncio.Condition()
+
+    async def ensure_indexes(self) -> None:
+        views = self.db[VIEWS]
+        for keys in (
+            [("owner_sub", 1), ("submitted_at", -1)],
+            [("employer_uscc", 1), ("submitted_at", -1)],
+            [("status", 1), ("submitted_at", -1)],
+            [("submitted_at", -1)],
+        ):
+            await views.create_index(keys)
+
+    async def apply(self, message: Message, envelope: Envelope) -> None:
+        if isinstance(message, app.ExtensionDecided):
+            await self._extension(message)
+        if isinstance(message, app.ApplicationApproved):
+            # The gateway's extension route finds a permit's case here.
+            await self.db.permit_cases.update_one(
+                {"_id": message.work_permit.number},
+                {
+                    "$set": {
+                        "application_id": message.application_id,
+                        "residence_permit_number": message.residence_permit.number,
+                    }
+                },
+                upsert=True,
+            )
+        found = changes(message, envelope.time)
+        if found is None:
+            return
+        fields, timeline = found
+        application_id = str(getattr(message, "application_id", ""))  # case events carry it
+        try:
+            await self.db[VIEWS].update_one(
+                {"_id": application_id, "applied": {"$ne": envelope.id}},
+                {
+                    "$set": fields,
+                    "$inc": {"version": 1},
+                    "$push": {
+                        "timeline": timeline,
+                        "applied": {"$each": [envelope.id], "$slice": -APPLIED_KEPT},
+                    },
+                },
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return  # the view exists and already holds this event: a redelivery
+        if "status" in fields:
+            # The gateway's command routes read this to refuse acting on decided cases.
+            await self.db.case_status.update_one(
+                {"_id": application_id}, {"$set": {"status": fields["status"]}}, upsert=True
+            )
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def _extension(self, message: app.ExtensionDecided) -> None:
+        grant = {
+            "work_permit": message.work_permit.model_dump(mode="json")
+            if message.work_permit
+            else None,
+            "residence_permit": message.residence_permit.model_dump(mode="json")
+            if message.residence_permit
+            else None,
+        }
+        await self.db[EXTENSIONS].update_one(
+            {"_id": message.extension_id},
+            {
+                "$set": {
+                    "status": message.outcome,
+                    "application_id": message.application_id,
+                    "reasons": [reason_view(r) for r in message.reasons],
+                    **grant,
+                }
+            },
+            upsert=True,
+        )
+        if message.outcome == "approved" and message.application_id and message.work_permit:
+            assert message.residence_permit is not None
+            residence_until = message.residence_permit.valid_until.isoformat()
+            await self.db[VIEWS].update_one(
+                {"_id": message.application_id},
+                {
+                    "$set": {
+                        "work_permit.valid_until": message.work_permit.valid_until.isoformat(),
+                        "residence_permit.valid_until": residence_until,
+                    },
+                    "$push": {
+                        "timeline": entry(
+                            message.decided_at,
+                            "application.extended",
+                            f"Both permits extended until {message.work_permit.valid_until}",
+                        )
+                    },
+                },
+            )

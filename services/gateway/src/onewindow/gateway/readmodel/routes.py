@@ -1,0 +1,205 @@
+"""Queries of API.md: a case, the caller's cases, live status (SSE), reviews, extensions."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from onewindow.contracts.v1.applications import FINAL_STATUSES, Actor
+from onewindow.gateway.adapters.mongo import CaseOwners
+from onewindow.gateway.api.problems import ProblemError, responses
+from onewindow.gateway.domain.ownership import may_see
+from onewindow.gateway.entrypoints.dependencies import require_roles
+from onewindow.gateway.readmodel.projection import EXTENSIONS, VIEWS, Projection
+
+router = APIRouter(tags=["applications"])
+Followers = Annotated[Actor, Depends(require_roles("applicant", "employer", "officer", "operator"))]
+Officers = Annotated[Actor, Depends(require_roles("officer", "operator"))]
+INTERNAL = ("applied", "owner_sub", "submitted_by", "employer_uscc", "version", "classification")
+LIVE_POLL_S = 1.0
+
+
+def _db(request: Request) -> Any:
+    return request.app.state.readmodel_db
+
+
+def _projection(request: Request) -> Projection:
+    projection: Projection = request.app.state.projection
+    return projection
+
+
+def public_view(application_id: str, doc: dict[str, Any] | None) -> dict[str, Any]:
+    """The case as API.md shows it; a case not projected yet is `submitted`."""
+    doc = dict(doc or {})
+    view: dict[str, Any] = {
+        "id": application_id,
+        "status": doc.get("status", "submitted"),
+        "submitted_at": doc.get("submitted_at"),
+        "channel": doc.get("channel"),
+        "category": doc.get("category"),
+        "points": doc.get("points"),
+        "work_permit": doc.get(
+            "work_permit", {"status": "pending", "number": None, "valid_until": None, "reasons": []}
+        ),
+        "residence_permit": doc.get(
+            "residence_permit",
+            {"status": "pending", "number": None, "valid_until": None, "reasons": []},
+        ),
+        "decision": doc.get("decision"),
+        "deadline": doc.get("deadline", {"due_on": None, "clock": "not_started"}),
+        "timeline": doc.get("timeline", []),
+    }
+    for optional in ("documents_requested", "escalated"):
+        if optional in doc:
+            view[optional] = doc[optional]
+    return view
+
+
+async def _visible_case(request: Request, actor: Actor, application_id: str) -> dict[str, Any]:
+    owner = await CaseOwners(_db(request)).of_case(application_id)
+    doc = await _db(request)[VIEWS].find_one({"_id": application_id})
+    if (owner is None and doc is None) or (owner is not None and not may_see(actor, owner)):
+        raise ProblemError(404, "not-found", f"No application {application_id} for you.")
+    if owner is None and actor.role not in ("officer", "operator"):
+        raise ProblemError(404, "not-found", f"No application {application_id} for you.")
+    return public_view(application_id, doc)
+
+
+@router.get(
+    "/v1/applications/{application_id}",
+    summary="The case as its owner may see it",
+    responses=responses(401, 403, 404),
+)
+async def get_application(
+    application_id: str, request: Request, actor: Followers
+) -> dict[str, Any]:
+    return await _visible_case(request, actor, application_id)
+
+
+def _cursor(doc: dict[str, Any]) -> str:
+    raw = f"{doc.get('submitted_at') or ''}|{doc['_id']}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str) -> dict[str, Any]:
+    try:
+        submitted_at, application_id = base64.urlsafe_b64decode(cursor).decode().split("|", 1)
+    except (ValueError, UnicodeDecodeError):
+        raise ProblemError(
+            422, "validation-error", "The cursor is not one this API gave."
+        ) from None
+    return {
+        "$or": [
+            {"submitted_at": {"$lt": submitted_at}},
+            {"submitted_at": submitted_at, "_id": {"$lt": application_id}},
+        ]
+    }
+
+
+@router.get(
+    "/v1/applications",
+    summary="The caller's cases, newest first",
+    responses=responses(400, 401, 403),
+)
+async def list_applications(
+    request: Request,
+    actor: Followers,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    if actor.role == "applicant":
+        query["owner_sub"] = actor.sub
+    elif actor.role == "employer":
+        query["employer_uscc"] = actor.uscc
+    if status:
+        query["status"] = status
+    if cursor:
+        query = {"$and": [query, _after(cursor)]}
+    docs = (
+        await _db(request)[VIEWS]
+        .find(query)
+        .sort([("submitted_at", -1), ("_id", -1)])
+        .limit(limit + 1)
+        .to_list(limit + 1)
+    )
+    page = docs[:limit]
+    return {
+        "items": [public_view(str(d["_id"]), d) for d in page],
+        "next_cursor": _cursor(page[-1]) if len(docs) > limit else None,
+    }
+
+
+@router.get(
+    "/v1/applications/{application_id}/events",
+    response_class=EventSourceResponse,
+    summary="Live status of a case (Server-Sent Events); ends after the final status",
+    responses=responses(401, 403, 404),
+)
+async def application_events(
+    application_id: str, request: Request, actor: Followers
+) -> AsyncIterator[ServerSentEvent]:
+    view = await _visible_case(request, actor, application_id)
+    projection = _projection(request)
+    last: tuple[str, int] | None = None
+    while True:
+        doc = await _db(request)[VIEWS].find_one({"_id": application_id})
+        view = public_view(application_id, doc)
+        marker = (view["status"], len(view["timeline"]))
+        if marker != last:
+            last = marker
+            yield ServerSentEvent(event="status", data=view, id=str(len(view["timeline"])))
+            if view["status"] in FINAL_STATUSES and view.get("decision"):
+                return
+        if await request.is_disconnected():
+            return
+        async with projection.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(projection.changed.wait(), LIVE_POLL_S)
+
+
+@router.get(
+    "/v1/reviews",
+    tags=["officers"],
+    summary="Cases waiting for an officer",
+    responses=responses(401, 403),
+)
+async def reviews(request: Request, actor: Officers) -> dict[str, Any]:
+    docs = (
+        await _db(request)[VIEWS]
+        .find({"status": "awaiting_officer"})
+        .sort([("submitted_at", 1)])
+        .to_list(500)
+    )
+    return {"items": [public_view(str(d["_id"]), d) for d in docs]}
+
+
+@router.get(
+    "/v1/extensions/{extension_id}",
+    tags=["extensions"],
+    summary="An extension and, once approved, both permits' new validity",
+    responses=responses(401, 403, 404),
+)
+async def get_extension(extension_id: str, request: Request, actor: Followers) -> dict[str, Any]:
+    db = _db(request)
+    owner_doc = await db["extension_owners"].find_one({"_id": extension_id})
+    if owner_doc is None:
+        raise ProblemError(404, "not-found", f"No extension {extension_id} for you.")
+    owner = await CaseOwners(db).of_case(str(owner_doc["application_id"]))
+    if owner is None or not may_see(actor, owner):
+        raise ProblemError(404, "not-found", f"No extension {extension_id} for you.")
+    doc = await db[EXTENSIONS].find_one({"_id": extension_id}) or {}
+    return {
+        "id": extension_id,
+        "status": doc.get("status", "pending"),
+        "work_permit": doc.get("work_permit"),
+        "residence_permit": doc.get("residence_permit"),
+        "reasons": doc.get("reasons", []),
+    }

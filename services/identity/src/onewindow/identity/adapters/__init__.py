@@ -1,0 +1,1 @@
+"""The identity service's adapters: one module per technology."""

@@ -1,0 +1,1 @@
+"""The identity service's use cases: record in the registry, verify a case, close it."""

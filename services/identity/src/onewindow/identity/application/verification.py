@@ -1,0 +1,222 @@
+"""Verifying a case and closing it: the handlers of `VerifyIdentity` and `CloseCase`.
+
+Two streams take part. The case's own stream (`case-<application id>`) records
+each verification with its outgoing event (outbox) and the id of the command
+handled, in one commit, so a command delivered twice yields one event. The
+claim of the person on the employer (`open-case-<person_ref>-<uscc>`) is taken
+before that commit, guarded by its version, so of two cases racing for it one
+wins and the other is told it is a duplicate of the winner.
+
+Crash safety: a claim taken but whose case commit was lost is found again held
+by this very case on redelivery, so the case proceeds as before; if the
+redelivered verification is now refused, the claim is released first, so a
+rejected case never keeps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from onewindow.contracts.envelope import Envelope
+from onewindow.contracts.message import Message
+from onewindow.contracts.v1.identity import CloseCase, VerifyIdentity
+from onewindow.identity.application.mapping import (
+    case_closed,
+    history,
+    identity_rejected,
+    identity_verified,
+)
+from onewindow.identity.application.registry import Registry
+from onewindow.identity.application.streams import case_stream, open_case_stream
+from onewindow.identity.domain.case import CaseEnded, CaseVerified, IdentityCase
+from onewindow.identity.domain.events import DomainEvent
+from onewindow.identity.domain.open_case import OpenCase
+from onewindow.identity.domain.person import PassportHolder, normalise
+from onewindow.identity.domain.verification import (
+    CaseToVerify,
+    RegistryFacts,
+    Verified,
+    registry_ids,
+    verify,
+)
+from onewindow.runtime.eventstore import (
+    ConcurrencyConflict,
+    EventStore,
+    Outgoing,
+    Stream,
+    outgoing,
+)
+from onewindow.runtime.handling import Decision, handle
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+class _CaseMoved(Exception):
+    """The case's stream changed after this decision was prepared: prepare it again."""
+
+
+def _decision(expected_version: int, decision: Decision) -> Callable[[Stream], Decision]:
+    """The decision for `handle`, valid only on the stream version it was prepared on.
+
+    The claim was settled for that version; on any other, the whole handling starts
+    over rather than record a verification next to a state it did not see.
+    """
+
+    def decide(stream: Stream) -> Decision:
+        if stream.version != expected_version:
+            raise _CaseMoved(stream.name)
+        return decision
+
+    return decide
+
+
+class IdentityVerification:
+    """The identity service's case-facing use cases."""
+
+    def __init__(self, store: EventStore, registry: Registry, *, source: str = "identity") -> None:
+        self._store = store
+        self._registry = registry
+        self._source = source
+
+    async def _facts(self, case: CaseToVerify, person_ref: str) -> tuple[RegistryFacts, int]:
+        """What the registry holds for this case, and the version of the claim stream read."""
+        ids = registry_ids(case.documents)
+        employer, watch, claim = await asyncio.gather(
+            self._registry.employer(case.employer_uscc),
+            self._registry.watchlist_entry(case.holder),
+            self._store.load(open_case_stream(person_ref, case.employer_uscc)),
+        )
+        certificates = await asyncio.gather(*(self._registry.certificate(i) for i in ids))
+        found = {i: c for i, c in zip(ids, certificates, strict=True) if c is not None}
+        facts = RegistryFacts(
+            employer=employer,
+            certificates=found,
+            watchlisted=watch is not None,
+            open_case=OpenCase.from_history(history(claim)),
+        )
+        return facts, claim.version
+
+    async def _claim_or_release(
+        self, stream: str, version: int, open_case: OpenCase, application_id: str, hold: bool
+    ) -> None:
+        """Take the claim for a case that should hold it, release it for one that should not.
+
+        Raises `ConcurrencyConflict` when another case moved the claim meanwhile.
+        """
+        events: tuple[DomainEvent, ...]
+        events = open_case.claim(application_id) if hold else open_case.release(application_id)
+        if events:
+            await self._store.append(stream, version, events)
+
+    def _outgoing(self, message: Message, key: str, envelope: Envelope) -> Outgoing:
+        return outgoing(
+            message,
+            key=key,
+            correlation_id=envelope.correlation_id,
+            source=self._source,
+            cause=envelope,
+        )
+
+    async def verify_identity(self, command: VerifyIdentity, envelope: Envelope) -> None:
+        """Verify the case and publish `IdentityVerified` or `IdentityRejected` (once)."""
+        case = CaseToVerify(
+            application_id=command.application_id,
+            holder=PassportHolder(command.nationality, command.passport_number),
+            passport_expires_on=command.passport_expires_on,
+            employer_uscc=normalise(command.employer_uscc),
+            documents=command.documents,
+            application_date=command.application_date,
+        )
+        person_ref = self._registry.person_ref(case.holder)
+        claim_stream = open_case_stream(person_ref, case.employer_uscc)
+        own_stream = case_stream(case.application_id)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            loaded = await self._store.load(own_stream)
+            if envelope.id in loaded.handled:
+                return
+            state = IdentityCase.from_history(case.application_id, history(loaded))
+            facts, claim_version = await self._facts(case, person_ref)
+            result = verify(case, facts)
+            hold = isinstance(result, Verified) and not state.ended
+            try:
+                await self._claim_or_release(
+                    claim_stream, claim_version, facts.open_case, case.application_id, hold
+                )
+            except ConcurrencyConflict:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                continue
+            event = state.record_verification(person_ref, case.employer_uscc, result)
+            message = (
+                identity_verified(event)
+                if isinstance(event, CaseVerified)
+                else identity_rejected(event)
+            )
+            out = self._outgoing(message, case.application_id, envelope)
+            decision = Decision(events=(event,), outbox=(out,))
+            try:
+                await handle(
+                    self._store, own_stream, envelope.id, _decision(loaded.version, decision)
+                )
+            except _CaseMoved:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                continue
+            log.info(
+                "identity verified" if hold else "identity rejected",
+                extra={
+                    "application_id": case.application_id,
+                    "person_ref": person_ref,
+                    "reasons": [r.code for r in getattr(result, "reasons", ())],
+                    "flags": list(getattr(result, "flags", ())),
+                },
+            )
+            return
+
+    async def close_case(self, command: CloseCase, envelope: Envelope) -> None:
+        """Close the case, releasing its claim, and publish `CaseClosed` (once)."""
+        own_stream = case_stream(command.application_id)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            loaded = await self._store.load(own_stream)
+            if envelope.id in loaded.handled:
+                return
+            state = IdentityCase.from_history(command.application_id, history(loaded))
+            if state.person_ref is not None and state.employer_uscc is not None:
+                claim_stream = open_case_stream(state.person_ref, state.employer_uscc)
+                claim = await self._store.load(claim_stream)
+                try:
+                    await self._claim_or_release(
+                        claim_stream,
+                        claim.version,
+                        OpenCase.from_history(history(claim)),
+                        command.application_id,
+                        hold=False,
+                    )
+                except ConcurrencyConflict:
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                    continue
+            ended = state.end(command.outcome)
+            outbox = tuple(
+                self._outgoing(case_closed(e, state.person_ref), command.application_id, envelope)
+                for e in ended
+                if isinstance(e, CaseEnded)
+            )
+            decision = Decision(events=ended, outbox=outbox)
+            try:
+                await handle(
+                    self._store, own_stream, envelope.id, _decision(loaded.version, decision)
+                )
+            except _CaseMoved:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                continue
+            log.info(
+                "case closed",
+                extra={"application_id": command.application_id, "person_ref": state.person_ref},
+            )
+            return

@@ -1,0 +1,208 @@
+"""Verification of the person of a case, and resolution of the documents it cites.
+
+Every rule is a small check that returns the reasons it finds; `verify` runs
+them all, so a refused applicant learns every reason at once rather than one
+per attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from onewindow.contracts.v1.common import DocumentRef, Employer, Reason, ResolvedDocument
+from onewindow.contracts.v1.identity import Flag
+from onewindow.identity.domain.open_case import OpenCase
+from onewindow.identity.domain.person import PassportHolder
+from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord
+
+# Issuer shown for a certificate whose clerk did not record one (the field is optional
+# in the registry's API, required in a resolved document).
+ISSUER_NOT_RECORDED = "not recorded"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseToVerify:
+    """What verification needs of a case: the person, their passport, employer and documents."""
+
+    application_id: str
+    holder: PassportHolder
+    passport_expires_on: date
+    employer_uscc: str
+    documents: tuple[DocumentRef, ...]
+    application_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryFacts:
+    """What the registry holds for this case, looked up before deciding.
+
+    `certificates` holds only the cited registry ids that exist.
+    """
+
+    employer: EmployerRecord | None
+    certificates: Mapping[str, CertificateRecord]
+    watchlisted: bool
+    open_case: OpenCase
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    employer: Employer
+    documents: tuple[ResolvedDocument, ...]
+    flags: tuple[Flag, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    reasons: tuple[Reason, ...]
+    duplicate_of: str | None = None
+
+
+Verification = Verified | Rejected
+
+
+def _reason(code: str, detail: str, **params: str) -> Reason:
+    return Reason.model_validate(
+        {"code": code, "side": "identity", "detail": detail, "params": params}
+    )
+
+
+def check_passport_valid(case: CaseToVerify) -> list[Reason]:
+    """The passport must still be valid on the application date (its expiry day counts)."""
+    if case.application_date <= case.passport_expires_on:
+        return []
+    return [
+        _reason(
+            "passport_expired",
+            "the passport is not valid on the application date",
+            expires_on=case.passport_expires_on.isoformat(),
+            application_date=case.application_date.isoformat(),
+        )
+    ]
+
+
+def registry_ids(documents: tuple[DocumentRef, ...]) -> tuple[str, ...]:
+    """The registry ids a case cites, each once, in the order cited.
+
+    Uploads (an `upload_id` without a `registry_id`) are not registry documents:
+    identity leaves them to the permit services, which ask for review.
+    """
+    seen: dict[str, None] = {}
+    for ref in documents:
+        if ref.registry_id is not None:
+            seen.setdefault(ref.registry_id, None)
+    return tuple(seen)
+
+
+def _resolved(certificate: CertificateRecord) -> ResolvedDocument:
+    return ResolvedDocument(
+        kind=certificate.kind,
+        registry_id=certificate.certificate_id,
+        issuer=certificate.issuer or ISSUER_NOT_RECORDED,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+        details=dict(certificate.details),
+    )
+
+
+def resolve_documents(
+    case: CaseToVerify, certificates: Mapping[str, CertificateRecord]
+) -> tuple[tuple[ResolvedDocument, ...], list[Reason]]:
+    """Each cited registry document, resolved, or a `document_not_found` reason.
+
+    A document is found when it exists, is of the kind cited, belongs to this
+    person and has not expired by the application date. A certificate of another
+    person reads exactly like a missing one, so nobody learns that it exists.
+    """
+    resolved: list[ResolvedDocument] = []
+    reasons: list[Reason] = []
+    handled: set[str] = set()
+    for ref in case.documents:
+        if ref.registry_id is None or ref.registry_id in handled:
+            continue
+        handled.add(ref.registry_id)
+        where = {"kind": ref.kind, "registry_id": ref.registry_id}
+        found = certificates.get(ref.registry_id)
+        if found is None or not found.is_held_by(case.holder):
+            reasons.append(
+                _reason(
+                    "document_not_found",
+                    "no such document in the registry for this person",
+                    problem="not_found",
+                    **where,
+                )
+            )
+        elif found.kind != ref.kind:
+            reasons.append(
+                _reason(
+                    "document_not_found",
+                    f"the registry document is a {found.kind}, not a {ref.kind}",
+                    problem="other_kind",
+                    registered_kind=found.kind,
+                    **where,
+                )
+            )
+        elif not found.is_valid_on(case.application_date):
+            reasons.append(
+                _reason(
+                    "document_not_found",
+                    "the document is no longer valid on the application date",
+                    problem="expired",
+                    valid_until=str(found.valid_until),
+                    **where,
+                )
+            )
+        else:
+            resolved.append(_resolved(found))
+    return tuple(resolved), reasons
+
+
+def check_employer_registered(
+    case: CaseToVerify, employer: EmployerRecord | None
+) -> tuple[Employer | None, list[Reason]]:
+    """The employer must be in the registry; its licence is judged by the work permit."""
+    if employer is None:
+        return None, [
+            _reason(
+                "employer_not_registered",
+                "the employer's USCC is not in the registry",
+                uscc=case.employer_uscc,
+            )
+        ]
+    found = Employer(
+        uscc=employer.uscc, name=employer.name, licence_valid_until=employer.licence_valid_until
+    )
+    return found, []
+
+
+def check_not_duplicate(case: CaseToVerify, open_case: OpenCase) -> tuple[str | None, list[Reason]]:
+    """No second open case for the same person and employer; the reason names the first."""
+    first = open_case.duplicate_for(case.application_id)
+    if first is None:
+        return None, []
+    return first, [
+        _reason(
+            "duplicate_application",
+            "an open case exists for the same person and employer",
+            case_id=first,
+        )
+    ]
+
+
+def flags_for(watchlisted: bool) -> tuple[Flag, ...]:
+    """Flags that send the case to an officer; a flag never refuses on its own."""
+    return ("watchlist_match",) if watchlisted else ()
+
+
+def verify(case: CaseToVerify, facts: RegistryFacts) -> Verification:
+    """Verify the case against the registry: every reason found, or the resolved case."""
+    reasons = check_passport_valid(case)
+    documents, document_reasons = resolve_documents(case, facts.certificates)
+    employer, employer_reasons = check_employer_registered(case, facts.employer)
+    duplicate_of, duplicate_reasons = check_not_duplicate(case, facts.open_case)
+    reasons += document_reasons + employer_reasons + duplicate_reasons
+    if reasons or employer is None:
+        return Rejected(reasons=tuple(reasons), duplicate_of=duplicate_of)
+    return Verified(employer=employer, documents=documents, flags=flags_for(facts.watchlisted))

@@ -1,0 +1,1 @@
+"""The identity service's entrypoints: the identity.commands subscriber and internal HTTP."""

@@ -1,0 +1,196 @@
+"""The registry's internal HTTP API, proxied by the gateway after it checked the clerk's role.
+
+`PUT` answers only after the record's commit is in the store: 201 with the record
+when this write created it, 200 when it corrected (or repeated) it. Errors are
+problem details (RFC 9457). Bodies follow API.md "Registry (clerks)".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from onewindow.contracts.v1.common import DocumentKind
+from onewindow.identity.application.registry import Registry, Stored
+from onewindow.identity.domain.person import PassportHolder
+from onewindow.identity.domain.registry import (
+    CertificateRecord,
+    EmployerRecord,
+    Holder,
+    InvalidRecord,
+    R,
+    WatchlistEntry,
+)
+from onewindow.identity.entrypoints.problems import ProblemRoute, invalid, not_found
+from onewindow.runtime.validation.countries import validate_country
+from onewindow.runtime.validation.errors import InvalidInput
+from onewindow.runtime.validation.passport import validate_passport_number
+from onewindow.runtime.validation.uscc import validate_uscc
+
+PREFIX = "/internal/registry"
+# Registry ids become stream names and URL segments: keep them to a safe alphabet.
+CERTIFICATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+MAX_NAME = 300
+MAX_NOTE = 2000
+MAX_ISSUER = 300
+
+
+class Body_(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class EmployerBody(Body_):
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    licence_valid_until: date
+
+
+class HolderBody(Body_):
+    nationality: str
+    passport_number: str
+
+
+class CertificateBody(Body_):
+    kind: DocumentKind
+    holder: HolderBody
+    issued_on: date
+    valid_until: date | None = None
+    issuer: str | None = Field(default=None, min_length=1, max_length=MAX_ISSUER)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class WatchlistBody(Body_):
+    note: str = Field(min_length=1, max_length=MAX_NOTE)
+
+
+def employer_json(employer: EmployerRecord) -> dict[str, Any]:
+    return employer.model_dump(mode="json")
+
+
+def certificate_json(certificate: CertificateRecord) -> dict[str, Any]:
+    body = certificate.model_dump(mode="json", exclude={"certificate_id"})
+    return {"id": certificate.certificate_id, **body}
+
+
+def watchlist_json(entry: WatchlistEntry) -> dict[str, Any]:
+    return entry.model_dump(mode="json")
+
+
+def _checked(loc: list[str | int], check: Any, value: str) -> str:
+    try:
+        return str(check(value))
+    except InvalidInput as error:
+        raise invalid([{"loc": loc, "msg": error.message}]) from None
+
+
+def _uscc(value: str) -> str:
+    return _checked(["path", "uscc"], validate_uscc, value)
+
+
+def _holder(nationality: str, passport_number: str, where: str) -> PassportHolder:
+    return PassportHolder(
+        _checked([where, "nationality"], validate_country, nationality),
+        _checked([where, "passport_number"], validate_passport_number, passport_number),
+    )
+
+
+def _certificate_id(value: str) -> str:
+    if not CERTIFICATE_ID.fullmatch(value):
+        raise invalid(
+            [
+                {
+                    "loc": ["path", "certificate_id"],
+                    "msg": "1 to 64 letters, digits, '.', '_', ':' or '-', "
+                    "starting with a letter or digit",
+                }
+            ]
+        )
+    return value
+
+
+def _stored(stored: Stored[R], body: dict[str, Any], location: str) -> JSONResponse:
+    if stored.created:
+        return JSONResponse(body, status_code=201, headers={"Location": location})
+    return JSONResponse(body, status_code=200)
+
+
+def registry_router(registry: Registry) -> APIRouter:
+    """The `/internal/registry/...` routes over this registry."""
+    router = APIRouter(prefix=PREFIX, tags=["registry"], route_class=ProblemRoute)
+
+    @router.put("/employers/{uscc}")
+    async def put_employer(uscc: str, body: Annotated[EmployerBody, Body()]) -> JSONResponse:
+        code = _uscc(uscc)
+        employer = EmployerRecord(uscc=code, **body.model_dump())
+        stored = await registry.record_employer(employer)
+        return _stored(stored, employer_json(stored.record), f"{PREFIX}/employers/{code}")
+
+    @router.get("/employers/{uscc}")
+    async def get_employer(uscc: str) -> dict[str, Any]:
+        code = _uscc(uscc)
+        employer = await registry.employer(code)
+        if employer is None:
+            raise not_found(f"employer {code}")
+        return employer_json(employer)
+
+    @router.put("/certificates/{certificate_id}")
+    async def put_certificate(
+        certificate_id: str, body: Annotated[CertificateBody, Body()]
+    ) -> JSONResponse:
+        cid = _certificate_id(certificate_id)
+        holder = _holder(body.holder.nationality, body.holder.passport_number, "body.holder")
+        fields = body.model_dump(exclude={"holder"})
+        certificate = CertificateRecord(
+            certificate_id=cid,
+            holder=Holder(nationality=holder.nationality, passport_number=holder.passport_number),
+            **fields,
+        )
+        try:
+            stored = await registry.record_certificate(certificate)
+        except InvalidRecord as error:
+            raise invalid(
+                [{"loc": ["body", *error.field.split(".")], "msg": error.message}]
+            ) from None
+        return _stored(stored, certificate_json(stored.record), f"{PREFIX}/certificates/{cid}")
+
+    @router.get("/certificates/{certificate_id}")
+    async def get_certificate(certificate_id: str) -> dict[str, Any]:
+        cid = _certificate_id(certificate_id)
+        certificate = await registry.certificate(cid)
+        if certificate is None:
+            raise not_found(f"certificate {cid}")
+        return certificate_json(certificate)
+
+    @router.get("/certificates")
+    async def certificates_of_holder(
+        nationality: Annotated[str, Query()], passport_number: Annotated[str, Query()]
+    ) -> dict[str, Any]:
+        holder = _holder(nationality, passport_number, "query")
+        found = await registry.certificates_held_by(holder)
+        return {"items": [certificate_json(c) for c in found]}
+
+    @router.put("/watchlist/{nationality}/{passport_number}")
+    async def put_watchlist_entry(
+        nationality: str, passport_number: str, body: Annotated[WatchlistBody, Body()]
+    ) -> JSONResponse:
+        holder = _holder(nationality, passport_number, "path")
+        entry = WatchlistEntry(
+            nationality=holder.nationality, passport_number=holder.passport_number, note=body.note
+        )
+        stored = await registry.record_watchlist_entry(entry)
+        location = f"{PREFIX}/watchlist/{holder.nationality}/{holder.passport_number}"
+        return _stored(stored, watchlist_json(stored.record), location)
+
+    @router.get("/watchlist/{nationality}/{passport_number}")
+    async def get_watchlist_entry(nationality: str, passport_number: str) -> dict[str, Any]:
+        holder = _holder(nationality, passport_number, "path")
+        entry = await registry.watchlist_entry(holder)
+        if entry is None:
+            raise not_found("this watch-list entry")
+        return watchlist_json(entry)
+
+    return router

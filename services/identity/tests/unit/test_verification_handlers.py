@@ -1,0 +1,282 @@
+"""The VerifyIdentity and CloseCase handlers: the claim, its release, crash and race safety.
+
+Runs against an in-memory event store that subclasses the real one (same version
+guard, same handled-message record); the service tests run the same handlers on
+Kafka and FerretDB.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+
+import pytest
+from pydantic import BaseModel
+
+from onewindow.contracts.envelope import Envelope, new_envelope
+from onewindow.contracts.message import Message
+from onewindow.contracts.v1.common import DocumentRef
+from onewindow.contracts.v1.identity import (
+    CaseClosed,
+    CloseCase,
+    IdentityRejected,
+    IdentityVerified,
+    VerifyIdentity,
+)
+from onewindow.identity.application.mapping import history
+from onewindow.identity.application.registry import Registry
+from onewindow.identity.application.streams import case_stream, open_case_stream
+from onewindow.identity.application.verification import IdentityVerification
+from onewindow.identity.domain.case import CaseEnded
+from onewindow.identity.domain.open_case import CaseClaimed, OpenCase
+from onewindow.identity.domain.person import PassportHolder
+from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord, Holder
+from onewindow.runtime.eventstore import (
+    ConcurrencyConflict,
+    EventStore,
+    Outgoing,
+    StoredEvent,
+    Stream,
+)
+
+SECRET = b"unit-secret"
+USCC = "91310104MA1FL5KX1N"
+PERSON = PassportHolder("NLD", "NX4K2P7R1")
+PERSON_REF = PERSON.ref(SECRET)
+CLAIM = open_case_stream(PERSON_REF, USCC)
+
+
+class MemoryEventStore(EventStore):
+    """The event store's contract in memory: one commit per append, guarded by version."""
+
+    def __init__(self) -> None:
+        self.streams: dict[str, Stream] = {}
+        self.published: list[Outgoing] = []
+        # Called before each append until it answers True (then it is dropped).
+        self.before_append: Callable[[str], bool] | None = None
+
+    async def load(self, stream: str) -> Stream:
+        found = self.streams.get(stream, Stream(stream))
+        return Stream(stream, found.version, list(found.events), set(found.handled))
+
+    async def append(
+        self,
+        stream: str,
+        expected_version: int,
+        events: Sequence[BaseModel],
+        outbox: Sequence[Outgoing] = (),
+        handled_message_id: str | None = None,
+    ) -> int:
+        if self.before_append is not None and self.before_append(stream):
+            self.before_append = None
+        current = self.streams.setdefault(stream, Stream(stream))
+        if current.version != expected_version:
+            raise ConcurrencyConflict(stream, expected_version)
+        current.version += 1
+        now = datetime.now(UTC)
+        current.events += [
+            StoredEvent(type(e).__name__, e.model_dump(mode="json"), current.version, now)
+            for e in events
+        ]
+        if handled_message_id is not None:
+            current.handled.add(handled_message_id)
+        self.published += outbox
+        return current.version
+
+    def force(self, stream: str, *events: BaseModel) -> None:
+        """Append behind the handler's back, as another process (or a lost commit) would."""
+        current = self.streams.setdefault(stream, Stream(stream))
+        current.version += 1
+        now = datetime.now(UTC)
+        current.events += [
+            StoredEvent(type(e).__name__, e.model_dump(mode="json"), current.version, now)
+            for e in events
+        ]
+
+
+class MemoryViews:
+    async def put(self, certificate: CertificateRecord, person_ref: str, version: int) -> None:
+        return None
+
+    async def held_by(self, person_ref: str) -> list[CertificateRecord]:
+        return []
+
+
+@pytest.fixture
+async def world() -> tuple[MemoryEventStore, Registry, IdentityVerification]:
+    store = MemoryEventStore()
+    registry = Registry(store, MemoryViews(), SECRET)
+    await registry.record_employer(
+        EmployerRecord(uscc=USCC, name="Xuhui Labs", licence_valid_until=date(2031, 1, 1))
+    )
+    await registry.record_certificate(
+        CertificateRecord(
+            certificate_id="H-1",
+            kind="health",
+            holder=Holder(nationality="NLD", passport_number="NX4K2P7R1"),
+            issued_on=date(2026, 12, 1),
+            valid_until=date(2027, 6, 1),
+        )
+    )
+    return store, registry, IdentityVerification(store, registry)
+
+
+def verify_command(application_id: str, **changes: object) -> VerifyIdentity:
+    fields: dict[str, object] = {
+        "application_id": application_id,
+        "nationality": "NLD",
+        "passport_number": "NX4K2P7R1",
+        "passport_expires_on": date(2033, 10, 31),
+        "date_of_birth": date(1984, 8, 12),
+        "employer_uscc": USCC,
+        "documents": (DocumentRef(kind="health", registry_id="H-1"),),
+        "application_date": date(2027, 1, 4),
+    }
+    return VerifyIdentity.model_validate(fields | changes)
+
+
+def envelope_for(message: Message, application_id: str) -> Envelope:
+    return new_envelope(
+        message.TYPE, source="tests", correlation_id=application_id, id=str(uuid.uuid4())
+    )
+
+
+async def holder_of_claim(store: MemoryEventStore) -> str | None:
+    return OpenCase.from_history(history(await store.load(CLAIM))).holder
+
+
+def sent(store: MemoryEventStore, application_id: str) -> list[Message]:
+    return [o.message for o in store.published if o.key == application_id]
+
+
+World = tuple[MemoryEventStore, Registry, IdentityVerification]
+
+
+async def test_verified_case_takes_the_claim(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1")
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityVerified]
+    assert await holder_of_claim(store) == "A-1"
+
+
+async def test_rejected_case_does_not_take_the_claim(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1", passport_expires_on=date(2026, 1, 1))
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityRejected]
+    assert await holder_of_claim(store) is None
+
+
+async def test_redelivery_after_a_lost_case_commit_finds_its_own_claim(world: World) -> None:
+    store, _, service = world
+    store.force(CLAIM, CaseClaimed(application_id="A-1"))  # claimed, then the process died
+    command = verify_command("A-1")
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityVerified]
+    assert await holder_of_claim(store) == "A-1"
+
+
+async def test_redelivery_now_rejected_releases_the_claim_it_had_taken(world: World) -> None:
+    store, _, service = world
+    store.force(CLAIM, CaseClaimed(application_id="A-1"))
+    command = verify_command("A-1", documents=(DocumentRef(kind="health", registry_id="GONE"),))
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityRejected]
+    assert await holder_of_claim(store) is None
+
+
+async def test_of_two_racing_cases_the_loser_is_a_duplicate_of_the_winner(world: World) -> None:
+    store, _, service = world
+
+    def rival_claims_first(stream: str) -> bool:
+        if stream != CLAIM:
+            return False
+        store.force(CLAIM, CaseClaimed(application_id="A-RIVAL"))
+        return True
+
+    store.before_append = rival_claims_first
+    command = verify_command("A-2")
+    await service.verify_identity(command, envelope_for(command, "A-2"))
+    [event] = sent(store, "A-2")
+    assert isinstance(event, IdentityRejected)
+    assert event.duplicate_of == "A-RIVAL"
+    assert await holder_of_claim(store) == "A-RIVAL"
+
+
+async def test_the_same_command_twice_is_handled_once(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1")
+    envelope = envelope_for(command, "A-1")
+    await service.verify_identity(command, envelope)
+    await service.verify_identity(command, envelope)
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityVerified]
+
+
+async def test_a_redelivered_verification_after_closing_does_not_reclaim(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1")
+    envelope = envelope_for(command, "A-1")
+    await service.verify_identity(command, envelope)
+    close = CloseCase(application_id="A-1", outcome="withdrawn")
+    await service.close_case(close, envelope_for(close, "A-1"))
+    await service.verify_identity(command, envelope)
+    assert await holder_of_claim(store) is None
+
+
+async def test_a_case_closed_while_it_was_verified_is_verified_again_without_claim(
+    world: World,
+) -> None:
+    store, _, service = world
+
+    def closed_meanwhile(stream: str) -> bool:
+        if stream != case_stream("A-1"):
+            return False
+        store.force(stream, CaseEnded(application_id="A-1", outcome="withdrawn"))
+        return True
+
+    store.before_append = closed_meanwhile
+    command = verify_command("A-1")
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [IdentityVerified]
+    assert await holder_of_claim(store) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "verified_first", "person_ref"),
+    [
+        ("close_case_releases_the_claim_and_says_so", True, PERSON_REF),
+        ("close_case_for_a_case_identity_never_saw_has_no_person", False, ""),
+    ],
+)
+async def test_close_case(world: World, rule: str, verified_first: bool, person_ref: str) -> None:
+    store, _, service = world
+    if verified_first:
+        command = verify_command("A-1")
+        await service.verify_identity(command, envelope_for(command, "A-1"))
+    close = CloseCase(application_id="A-1", outcome="approved")
+    await service.close_case(close, envelope_for(close, "A-1"))
+    assert sent(store, "A-1")[-1] == CaseClosed(application_id="A-1", person_ref=person_ref), rule
+    assert await holder_of_claim(store) is None
+
+
+async def test_closing_twice_says_so_once(world: World) -> None:
+    store, _, service = world
+    for close in (
+        CloseCase(application_id="A-1", outcome="withdrawn"),
+        CloseCase(application_id="A-1", outcome="refused"),
+    ):
+        await service.close_case(close, envelope_for(close, "A-1"))
+    assert [type(m) for m in sent(store, "A-1")] == [CaseClosed]
+
+
+async def test_closing_one_case_leaves_another_cases_claim_alone(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1")
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    second = verify_command("A-2")
+    await service.verify_identity(second, envelope_for(second, "A-2"))
+    close = CloseCase(application_id="A-2", outcome="refused")
+    await service.close_case(close, envelope_for(close, "A-2"))
+    assert await holder_of_claim(store) == "A-1"

@@ -1,0 +1,1 @@
+"""Adapters of the residence-permit service: MongoDB collections beside the event store."""

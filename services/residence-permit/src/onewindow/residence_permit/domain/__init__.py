@@ -1,0 +1,1 @@
+"""The residence permit's law: policy data and the permit aggregate (pure)."""

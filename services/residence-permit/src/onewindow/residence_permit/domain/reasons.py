@@ -1,0 +1,98 @@
+"""The reasons a residence permit is refused or sent to review, with the facts behind each.
+
+`detail` is an English sentence for logs and operators; `params` carries the facts under
+the keys `onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+from onewindow.contracts.v1.common import Reason
+
+SIDE: Final = "residence"
+
+
+def passport_expired(expires_on: date, application_date: date) -> Reason:
+    return Reason(
+        code="passport_expired",
+        side=SIDE,
+        detail=f"The passport expired on {expires_on} and was not valid on {application_date}.",
+        params={"expires_on": str(expires_on), "application_date": str(application_date)},
+    )
+
+
+def passport_validity_too_short(expires_on: date, needed_until: date, months: int) -> Reason:
+    return Reason(
+        code="passport_validity_too_short",
+        side=SIDE,
+        detail=(
+            f"The passport expires on {expires_on}; it must be valid for at least {months} "
+            f"months, until {needed_until}."
+        ),
+        params={
+            "expires_on": str(expires_on),
+            "minimum_months": str(months),
+            "valid_until_at_least": str(needed_until),
+        },
+    )
+
+
+def residence_registration_missing() -> Reason:
+    return Reason(
+        code="residence_registration_missing",
+        side=SIDE,
+        detail="No temporary residence registration number was given.",
+    )
+
+
+def health_certificate_too_old(issued_on: date, oldest_accepted: date, months: int) -> Reason:
+    return Reason(
+        code="health_certificate_too_old",
+        side=SIDE,
+        detail=(
+            f"The health certificate was issued on {issued_on}; it must be issued on or after "
+            f"{oldest_accepted}, within {months} months before the application."
+        ),
+        params={
+            "issued_on": str(issued_on),
+            "maximum_months": str(months),
+            "issued_on_or_after": str(oldest_accepted),
+        },
+    )
+
+
+def health_certificate_missing() -> Reason:
+    return Reason(
+        code="document_missing",
+        side=SIDE,
+        detail="No health certificate was cited.",
+        params={"documents": "health"},
+    )
+
+
+def watchlist_match() -> Reason:
+    return Reason(
+        code="watchlist_match",
+        side=SIDE,
+        detail="Identity flagged a watch-list match; an officer decides.",
+    )
+
+
+def refused_by_officer(officer: str, reason: str) -> Reason:
+    return Reason(
+        code="refused_by_officer",
+        side=SIDE,
+        detail=reason or "Refused by the reviewing officer.",
+        params={"officer": officer},
+    )
+
+
+def permit_not_issued(application_id: str, state: str) -> Reason:
+    return Reason(
+        code="document_not_found",
+        side=SIDE,
+        detail=f"Application {application_id} holds no issued residence permit ({state}).",
+        params={"kind": "residence_permit"},
+    )

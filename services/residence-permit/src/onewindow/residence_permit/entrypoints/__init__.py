@@ -1,0 +1,1 @@
+"""How commands reach the service: the command subscription and the expiry timer."""

@@ -1,0 +1,36 @@
+"""The reservation-expiry timer: a periodic scan for reservations that ran out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from onewindow.residence_permit.application.residence_permits import ResidencePermits
+
+log = logging.getLogger(__name__)
+
+
+def expiry_scheduler(
+    permits: ResidencePermits, interval_s: float
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """A background task that lets lapsed reservations expire every `interval_s` seconds.
+
+    A failed scan is logged and tried again at the next tick: the reservations stay
+    open in the meantime, and a scan is idempotent.
+    """
+
+    async def run() -> None:
+        while True:
+            try:
+                count = await permits.expire_lapsed_reservations()
+                if count:
+                    log.info("lapsed reservations expired", extra={"count": count})
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reservation expiry scan failed; retrying at the next tick")
+            await asyncio.sleep(interval_s)
+
+    return run

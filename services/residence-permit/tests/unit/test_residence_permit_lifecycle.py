@@ -1,0 +1,183 @@
+"""A residence permit after its assessment: issue beside the work permit, cancellation,
+expiry, officers, and extension with the work permit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from onewindow.residence_permit.domain.events import (
+    Assessed,
+    DomainEvent,
+    Extended,
+    ExtensionRefused,
+    Issued,
+    IssueRejected,
+    OfficerDecisionRecorded,
+    Refused,
+    ReservationCancelled,
+    ReservationExpired,
+    Reserved,
+    ReviewRequired,
+)
+from onewindow.residence_permit.domain.permit import ResidencePermit
+from onewindow.residence_permit.domain.policy import published_policies
+
+POLICIES = published_policies()
+NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+NUMBER = "RP-2026-000009"
+PASSPORT = date(2031, 6, 30)
+
+ASSESSED = Assessed(
+    application_id="app-1",
+    person_ref="person-1",
+    application_date=date(2026, 3, 2),
+    date_of_birth=date(1984, 8, 12),
+    passport_expires_on=PASSPORT,
+)
+RESERVED = Reserved(permit_number=NUMBER, reserved_until=NOW + timedelta(days=30))
+ISSUED = Issued(
+    permit_number=NUMBER,
+    work_permit_number="WP-2026-000001",
+    valid_until=date(2029, 4, 30),
+    issued_at=NOW,
+)
+
+
+def permit(*events: DomainEvent) -> ResidencePermit:
+    return ResidencePermit.replay("app-1", events)
+
+
+def then(p: ResidencePermit, events: list[DomainEvent]) -> ResidencePermit:
+    for event in events:
+        p.apply(event)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("work_permit_valid_until", "valid_until"),
+    [
+        pytest.param(
+            date(2029, 4, 30),
+            date(2029, 4, 30),
+            id="the residence permit ends with the work permit",
+        ),
+        pytest.param(
+            date(2031, 12, 31), PASSPORT, id="the passport expiry limits it when it comes first"
+        ),
+    ],
+)
+def test_issue_validity_is_the_earlier_of_work_permit_and_passport(
+    work_permit_valid_until: date, valid_until: date
+) -> None:
+    p = permit(ASSESSED, RESERVED)
+    events = p.issue("WP-2026-000001", work_permit_valid_until, NOW)
+    assert events == [
+        Issued(
+            permit_number=NUMBER,
+            work_permit_number="WP-2026-000001",
+            valid_until=valid_until,
+            issued_at=NOW,
+        )
+    ]
+    assert then(p, events).state == "issued"
+
+
+@pytest.mark.parametrize(
+    ("history", "state"),
+    [
+        pytest.param((), "new", id="an issue before any assessment is rejected"),
+        pytest.param(
+            (
+                ASSESSED,
+                RESERVED,
+                ReservationCancelled(
+                    permit_number=NUMBER, reason="counterpart_refused", cancelled_at=NOW
+                ),
+            ),
+            "cancelled",
+            id="an issue after a cancellation is rejected",
+        ),
+        pytest.param((ASSESSED, RESERVED, ISSUED), "issued", id="a second issue is rejected"),
+    ],
+)
+def test_an_issue_outside_reservation_is_rejected_and_changes_nothing(
+    history: tuple[DomainEvent, ...], state: str
+) -> None:
+    p = permit(*history)
+    events = p.issue("WP-2026-000001", date(2029, 4, 30), NOW)
+    assert events == [IssueRejected(state=state, rejected_at=NOW)]
+    assert then(p, events).state == state
+
+
+def test_an_issue_after_the_reservation_lapsed_is_rejected() -> None:
+    events = permit(ASSESSED, RESERVED).issue("WP-1", date(2029, 4, 30), NOW + timedelta(days=30))
+    assert tuple(type(e) for e in events) == (ReservationExpired, IssueRejected)
+
+
+def test_cancelling_twice_cancels_once_and_names_the_reserved_number() -> None:
+    p = permit(ASSESSED, RESERVED)
+    first = p.cancel_reservation("counterpart_refused", NOW)
+    assert first == [
+        ReservationCancelled(permit_number=NUMBER, reason="counterpart_refused", cancelled_at=NOW)
+    ]
+    assert then(p, first).cancel_reservation("counterpart_refused", NOW) == []
+
+
+def test_a_cancellation_of_a_permit_in_review_names_no_number() -> None:
+    p = permit(ASSESSED, ReviewRequired(reasons=()))
+    (cancelled,) = p.cancel_reservation("withdrawn_by_applicant", NOW)
+    assert isinstance(cancelled, ReservationCancelled)
+    assert cancelled.permit_number is None
+
+
+def test_a_reservation_never_confirmed_lapses_after_its_period() -> None:
+    p = permit(ASSESSED, RESERVED)
+    assert p.expire_reservation(NOW + timedelta(days=29)) == []
+    events = p.expire_reservation(NOW + timedelta(days=30))
+    assert [type(e) for e in events] == [ReservationExpired]
+
+
+def test_an_officer_approval_reserves_and_a_refusal_refuses() -> None:
+    approved = permit(ASSESSED, ReviewRequired(reasons=())).record_officer_decision(
+        "approve", "officer-1", "", POLICIES, NOW, NUMBER
+    )
+    assert tuple(type(e) for e in approved) == (OfficerDecisionRecorded, Reserved)
+    refused = permit(ASSESSED, ReviewRequired(reasons=())).record_officer_decision(
+        "refuse", "officer-1", "Address not in Xuhui.", POLICIES, NOW
+    )
+    assert isinstance(refused[-1], Refused)
+    assert refused[-1].reasons[0].code == "refused_by_officer"
+
+
+@pytest.mark.parametrize(
+    ("new_work_permit_validity", "valid_until"),
+    [
+        pytest.param(
+            date(2031, 4, 30), date(2031, 4, 30), id="an extension follows the work permit"
+        ),
+        pytest.param(date(2033, 1, 1), PASSPORT, id="an extension stops at the passport expiry"),
+    ],
+)
+def test_extension_follows_the_work_permit(
+    new_work_permit_validity: date, valid_until: date
+) -> None:
+    p = permit(ASSESSED, RESERVED, ISSUED)
+    events = p.extend("ext-1", new_work_permit_validity)
+    assert events == [
+        Extended(
+            extension_id="ext-1",
+            permit_number=NUMBER,
+            work_permit_valid_until=new_work_permit_validity,
+            previous_valid_until=date(2029, 4, 30),
+            valid_until=valid_until,
+        )
+    ]
+    assert then(p, events).extend("ext-1", new_work_permit_validity) == []
+
+
+def test_a_permit_not_issued_is_not_extended() -> None:
+    (refused,) = permit(ASSESSED, RESERVED).extend("ext-1", date(2031, 4, 30))
+    assert isinstance(refused, ExtensionRefused)
+    assert [r.code for r in refused.reasons] == ["document_not_found"]

@@ -1,0 +1,1 @@
+"""Adapters of the work-permit service: MongoDB collections beside the event store."""

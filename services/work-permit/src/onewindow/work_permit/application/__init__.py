@@ -1,0 +1,1 @@
+"""Use cases of the work-permit service: load the permit, decide, append (async)."""

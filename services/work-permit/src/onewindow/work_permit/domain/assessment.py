@@ -1,0 +1,116 @@
+"""The rules of an assessment: what refuses a permit, what sends it to review, how long
+it is valid. Every check reports every reason it finds, not just the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from onewindow.contracts.v1.common import Classification, Reason
+from onewindow.contracts.v1.work_permit import AssessWorkPermit
+from onewindow.work_permit.domain import reasons
+from onewindow.work_permit.domain.dates import add_months, add_years
+from onewindow.work_permit.domain.policy import WorkPermitPolicy
+
+
+def passport_reasons(expires_on: date, application_date: date, months: int) -> list[Reason]:
+    """Expired on the application date, or valid for less than `months` after it."""
+    if expires_on < application_date:
+        return [reasons.passport_expired(expires_on, application_date)]
+    needed_until = add_months(application_date, months)
+    if expires_on < needed_until:
+        return [reasons.passport_validity_too_short(expires_on, needed_until, months)]
+    return []
+
+
+def refusal_reasons(
+    command: AssessWorkPermit,
+    classification: Classification,
+    policy: WorkPermitPolicy,
+    today: date,
+) -> list[Reason]:
+    """Every reason to refuse: passport, employer licence (on the decision date), category."""
+    found = passport_reasons(
+        command.passport_expires_on, command.application_date, policy.passport_min_validity_months
+    )
+    if command.employer.licence_valid_until < today:
+        found.append(reasons.employer_licence_expired(command.employer.licence_valid_until, today))
+    if classification.category not in policy.eligible_categories:
+        found.append(reasons.not_eligible_category(classification, policy.eligible_categories))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Why an officer or the applicant must act before a decision."""
+
+    reasons: tuple[Reason, ...]
+    missing_documents: tuple[str, ...]
+
+
+def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Review:
+    """Missing required documents (a commitment may stand in for some), the contract, flags."""
+    found: list[Reason] = []
+    missing: list[str] = []
+    day = command.application_date
+    for kind in policy.required_documents:
+        in_force = [
+            d
+            for d in command.documents
+            if d.kind == kind and (d.valid_until is None or d.valid_until >= day)
+        ]
+        committed = kind in policy.replaceable_by_commitment and _committed(command, kind)
+        if not in_force and not committed:
+            missing.append(kind)
+            found.append(reasons.document_missing(kind, f"No {kind} document in force was cited."))
+    if command.position.contract_end < day:
+        missing.append(reasons.EMPLOYMENT_CONTRACT)
+        found.append(
+            reasons.document_missing(
+                reasons.EMPLOYMENT_CONTRACT,
+                f"The employment contract ended on {command.position.contract_end}, "
+                f"before the application date {day}.",
+            )
+        )
+    if "watchlist_match" in command.flags:
+        found.append(reasons.watchlist_match())
+    return Review(tuple(found), tuple(missing))
+
+
+def _committed(command: AssessWorkPermit, kind: str) -> bool:
+    # `Commitments` has one flag per document a signed commitment may stand in for.
+    return bool(getattr(command.commitments, kind, False))
+
+
+def permit_validity(
+    contract_start: date, contract_end: date, passport_expires_on: date, policy: WorkPermitPolicy
+) -> date:
+    """min(contract end, contract start + the maximum term, passport expiry)."""
+    return min(contract_end, add_years(contract_start, policy.max_term_years), passport_expires_on)
+
+
+def extension_window(valid_until: date, policy: WorkPermitPolicy) -> tuple[date, date]:
+    """The first and the last day on which an extension may be requested (both inclusive)."""
+    window = policy.extension_window
+    return (
+        valid_until - timedelta(days=window.opens_days_before_expiry),
+        valid_until - timedelta(days=window.closes_days_before_expiry),
+    )
+
+
+def extended_validity(
+    previous_valid_until: date,
+    contract_end: date,
+    passport_expires_on: date,
+    policy: WorkPermitPolicy,
+) -> date:
+    """min(new contract end, passport expiry, previous validity + the maximum term).
+
+    An extension is a new term that starts where the current one ends, and no single
+    term may exceed the maximum, so the cap counts from the current validity.
+    """
+    return min(
+        contract_end,
+        passport_expires_on,
+        add_years(previous_valid_until, policy.max_term_years),
+    )

@@ -1,0 +1,148 @@
+"""Work-permit policy as versioned data: each version has an effective date and a cited source.
+
+The numbers a government can change (points, thresholds, the local wage, periods, the
+Category-B pilot) live in `policy_data/*.json`, one file per version. They are read once;
+`PolicyBook.in_force_on(day)` picks the version that governs a given day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from onewindow.contracts.v1.common import Bonus, DocumentKind, Education
+
+Category = Literal["A", "B", "C"]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Threshold(_Data):
+    """A band open at the top: values of at least `at_least` earn `points`."""
+
+    at_least: int
+    points: int
+
+
+class AgeBand(_Data):
+    from_age: int
+    to_age: int
+    points: int
+
+
+class ExperienceScale(_Data):
+    """`points_at_start` at `from_years`, then `per_further_year` per full year, capped."""
+
+    from_years: int
+    points_at_start: int
+    per_further_year: int
+    max_points: int
+
+
+class ChineseScale(_Data):
+    hsk: dict[int, int]
+    chinese_taught_degree: int
+    max_points: int
+
+
+class PointsTable(_Data):
+    annual_salary_cny: tuple[Threshold, ...]
+    education: dict[Education, int]
+    work_experience: ExperienceScale
+    months_in_china: tuple[Threshold, ...]
+    chinese: ChineseScale
+    age: tuple[AgeBand, ...]
+    bonus_points_each: int
+    bonuses: tuple[Bonus, ...]
+
+
+class CategoryThresholds(_Data):
+    a_min_points: int
+    b_min_points: int
+
+
+class ExtensionWindow(_Data):
+    opens_days_before_expiry: int
+    closes_days_before_expiry: int
+
+
+class NumberFormat(_Data):
+    prefix: str
+    digits: int
+
+
+class WorkPermitPolicy(_Data):
+    """One version of the rules. Read it; never compute policy numbers elsewhere."""
+
+    version: str
+    effective_from: date
+    source: str
+    categories: CategoryThresholds
+    category_b_pilot: bool = False
+    local_average_annual_wage_cny: int
+    direct_salary_multiple: int
+    points: PointsTable
+    passport_min_validity_months: int
+    required_documents: tuple[DocumentKind, ...]
+    replaceable_by_commitment: tuple[DocumentKind, ...] = ()
+    reservation_days: int
+    max_term_years: int
+    extension_window: ExtensionWindow
+    permit_number: NumberFormat
+
+    @property
+    def direct_salary_threshold_cny(self) -> int:
+        """The salary that makes a person Category A directly (6 × the local average)."""
+        return self.direct_salary_multiple * self.local_average_annual_wage_cny
+
+    @property
+    def eligible_categories(self) -> frozenset[Category]:
+        """Categories the one-window service accepts: A, and B where the pilot is on."""
+        return frozenset({"A", "B"}) if self.category_b_pilot else frozenset({"A"})
+
+
+class NoPolicyInForce(LookupError):
+    """No policy version was effective on the day asked for."""
+
+
+class PolicyBook(BaseModel):
+    """Every policy version, oldest first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    versions: tuple[WorkPermitPolicy, ...] = Field(min_length=1)
+
+    @classmethod
+    def of(cls, versions: Iterable[WorkPermitPolicy]) -> PolicyBook:
+        return cls(versions=tuple(sorted(versions, key=lambda p: p.effective_from)))
+
+    def in_force_on(self, day: date) -> WorkPermitPolicy:
+        """The latest version whose effective date is on or before `day`."""
+        for policy in reversed(self.versions):
+            if policy.effective_from <= day:
+                return policy
+        raise NoPolicyInForce(f"no work-permit policy in force on {day.isoformat()}")
+
+    def with_changes(self, changes: Mapping[str, object]) -> PolicyBook:
+        """The same book with `changes` applied to every version (tests, pilots)."""
+        return PolicyBook.of(p.model_copy(update=dict(changes)) for p in self.versions)
+
+
+@cache
+def published_policies() -> PolicyBook:
+    """The policy versions shipped in `policy_data/`, read once per process."""
+    folder = resources.files(__package__).joinpath("policy_data")
+    versions = [
+        WorkPermitPolicy.model_validate(json.loads(entry.read_text(encoding="utf-8")))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".json")
+    ]
+    return PolicyBook.of(versions)

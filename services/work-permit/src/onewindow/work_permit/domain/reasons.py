@@ -1,0 +1,138 @@
+"""The reasons a work permit is refused or sent to review, with the facts behind each.
+
+`detail` is an English sentence for logs and operators; `params` carries the facts under
+the keys `onewindow.contracts.reasons.PARAMS` reads, so the bilingual catalogue can word
+them in Chinese and English for the applicant.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+from onewindow.contracts.v1.common import Classification, Reason
+from onewindow.work_permit.domain.policy import ExtensionWindow
+
+SIDE: Final = "work"
+# The contract is carried by the position, not cited as a registry document; the reason
+# catalogue knows it under this name.
+EMPLOYMENT_CONTRACT = "employment_contract"
+
+
+def passport_expired(expires_on: date, application_date: date) -> Reason:
+    return Reason(
+        code="passport_expired",
+        side=SIDE,
+        detail=f"The passport expired on {expires_on} and was not valid on {application_date}.",
+        params={"expires_on": str(expires_on), "application_date": str(application_date)},
+    )
+
+
+def passport_validity_too_short(expires_on: date, needed_until: date, months: int) -> Reason:
+    return Reason(
+        code="passport_validity_too_short",
+        side=SIDE,
+        detail=(
+            f"The passport expires on {expires_on}; it must be valid for at least {months} "
+            f"months, until {needed_until}."
+        ),
+        params={
+            "expires_on": str(expires_on),
+            "minimum_months": str(months),
+            "valid_until_at_least": str(needed_until),
+        },
+    )
+
+
+def employer_licence_expired(valid_until: date, today: date) -> Reason:
+    return Reason(
+        code="employer_licence_expired",
+        side=SIDE,
+        detail=f"The employer's business licence expired on {valid_until} (decided {today}).",
+        params={"valid_until": str(valid_until), "decision_date": str(today)},
+    )
+
+
+def not_eligible_category(classification: Classification, eligible: frozenset[str]) -> Reason:
+    accepted = " or ".join(sorted(eligible))
+    return Reason(
+        code="not_eligible_category",
+        side=SIDE,
+        detail=(
+            f"Category {classification.category} ({classification.points} points): the "
+            f"one-window service is for Category {accepted}. Apply for the work permit and the "
+            "residence permit separately."
+        ),
+        params={
+            "category": classification.category,
+            "points": str(classification.points),
+            "eligible": accepted,
+            "hint": "apply_separately",
+        },
+    )
+
+
+def document_missing(kind: str, why: str) -> Reason:
+    return Reason(code="document_missing", side=SIDE, detail=why, params={"documents": kind})
+
+
+def watchlist_match() -> Reason:
+    return Reason(
+        code="watchlist_match",
+        side=SIDE,
+        detail="Identity flagged a watch-list match; an officer decides.",
+    )
+
+
+def refused_by_officer(officer: str, reason: str) -> Reason:
+    return Reason(
+        code="refused_by_officer",
+        side=SIDE,
+        detail=reason or "Refused by the reviewing officer.",
+        params={"officer": officer},
+    )
+
+
+def outside_extension_window(
+    opens: date, closes: date, valid_until: date, requested_on: date, window: ExtensionWindow
+) -> Reason:
+    days = f"{window.opens_days_before_expiry} to {window.closes_days_before_expiry} days"
+    return Reason(
+        code="outside_extension_window",
+        side=SIDE,
+        detail=(
+            f"An extension can be requested from {opens} to {closes}, {days} before the "
+            f"permit expires on {valid_until}; this request came on {requested_on}."
+        ),
+        params={
+            "window_opens": str(opens),
+            "window_closes": str(closes),
+            "expires_on": str(valid_until),
+            "requested_on": str(requested_on),
+        },
+    )
+
+
+def permit_not_found(permit_number: str) -> Reason:
+    return Reason(
+        code="document_not_found",
+        side=SIDE,
+        detail=f"No issued work permit has the number {permit_number}.",
+        params={"kind": "work_permit", "registry_id": permit_number},
+    )
+
+
+def contract_not_extended(contract_end: date, valid_until: date) -> Reason:
+    return Reason(
+        code="document_missing",
+        side=SIDE,
+        detail=(
+            f"The employment contract ends on {contract_end}, not after the permit's current "
+            f"validity ({valid_until}); an extension needs a contract that runs longer."
+        ),
+        params={
+            "documents": EMPLOYMENT_CONTRACT,
+            "contract_end": str(contract_end),
+            "valid_until": str(valid_until),
+        },
+    )

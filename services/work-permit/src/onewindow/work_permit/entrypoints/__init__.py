@@ -1,0 +1,1 @@
+"""How work reaches the service: the command subscription and the expiry timer."""
