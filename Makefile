@@ -10,7 +10,7 @@ endif
 RUN := $(UV) run --no-sync
 SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src)
 
-.PHONY: help deps run stop status test lint typecheck unit schemas asyncapi demo bench clean-state
+.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +29,12 @@ stop: ## stop everything `make run` or `make test` started (by pid, nothing else
 status: ## show each process of the local stack and whether it is ready
 	@$(RUN) onewindow stack status
 
-test: deps ## provision what is missing, then ruff, mypy (strict) and pytest
+browser: ## install Debian's Chromium for the browser tests (once; needs root or sudo)
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: deps browser ## provision what is missing, then ruff, mypy (strict) and pytest
 	@$(RUN) onewindow stack test-infra
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -131,8 +133,33 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _session is not None:
+        if os.environ.get("ONEWINDOW_KEEP_TEST_DATA") != "1":
+            asyncio.run(_remove_namespace(_session))
         for container in _session._containers:
             container.stop()
+
+
+async def _remove_namespace(found: Infrastructure) -> None:
+    """Delete the session's topics and databases (and its isolated children's), so runs do
+    not pile up on a shared broker. `ONEWINDOW_KEEP_TEST_DATA=1` keeps them for a look."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from pymongo import AsyncMongoClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=found.kafka_bootstrap)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(found.namespace)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(found.mongodb_url)
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(found.namespace):
+                await client.drop_database(name)
+    finally:
+        await client.close()
 
 
 @pytest.fixture(scope="session")
@@ -162,6 +189,14 @@ class RunningServices:
     def move_clock(self, offset: timedelta) -> None:
         """Move every service's clock to now + `offset` (they re-read it within a second)."""
         write_clock_offset(self.clock_file, offset)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a service process (its whole process group): a crash, not a shutdown."""
+        pid = self.processes[name].pid()
+        assert pid is not None, f"{name} is not running"
+        os.killpg(pid, signal.SIGKILL)
+        while self.processes[name].pid() is not None:
+            time.sleep(0.05)
 
     def restart(self, name: str) -> None:
         """Start a service again (after a test killed it) and wait until it is ready."""

@@ -1,0 +1,77 @@
+"""Crash safety: processes killed mid-flight lose no case and issue no permit twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from onewindow.devstack.pytest_plugin import RunningServices
+
+from .support import FINAL, Gateway, Person
+
+pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.integration]
+
+CASES = 20
+TODAY = date.today()
+
+
+@pytest.fixture
+async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
+    client = Gateway(services.gateway)
+    yield client
+    await client.close()
+
+
+async def issued_numbers(services: RunningServices, service: str, ids: list[str]) -> list[str]:
+    """Every permit number the service's event store records as issued for these cases."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(services.env["MONGODB_URL"])
+    try:
+        database = client[f"{services.env['ONEWINDOW_DB_PREFIX']}_{service.replace('-', '_')}"]
+        numbers = []
+        streams = [f"{service}-{application_id}" for application_id in ids]
+        async for commit in database.commits.find({"stream": {"$in": streams}}):
+            numbers += [
+                e["data"]["permit_number"] for e in commit["events"] if e["type"] == "Issued"
+            ]
+        return numbers
+    finally:
+        await client.close()
+
+
+async def test_twenty_cases_survive_the_saga_and_both_permit_services_being_killed(
+    gateway: Gateway,
+    services: RunningServices,
+) -> None:
+    people = [Person() for _ in range(CASES)]
+    await asyncio.gather(
+        *(gateway.register(p, health_issued=TODAY - timedelta(days=20)) for p in people)
+    )
+    answers = await asyncio.gather(
+        *(gateway.submit(p, gateway.application(p, today=TODAY)) for p in people)
+    )
+    assert all(a.status_code == 202 for a in answers)
+    ids = [a.json()["id"] for a in answers]
+
+    for name in ("applications", "work-permit", "residence-permit"):
+        services.kill(name)  # SIGKILL while cases are in flight
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(services.restart, name)
+
+    cases = await asyncio.gather(
+        *(gateway.wait_for(p, i, FINAL, within_s=180) for p, i in zip(people, ids, strict=True))
+    )
+
+    assert [c["status"] for c in cases] == ["approved"] * CASES
+    for case in cases:  # never a permit issued on one side only
+        assert case["work_permit"]["status"] == case["residence_permit"]["status"] == "issued"
+    work = await issued_numbers(services, "work-permit", ids)
+    residence = await issued_numbers(services, "residence-permit", ids)
+    assert len(work) == len(set(work)) == CASES, Counter(work).most_common(3)
+    assert len(residence) == len(set(residence)) == CASES, Counter(residence).most_common(3)
+    assert {c["work_permit"]["number"] for c in cases} == set(work)
