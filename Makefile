@@ -44,6 +44,9 @@ test: deps browser ## provision what is missing, then ruff, mypy (strict) and py
 schemas: deps ## regenerate contracts/schemas from the message models (refuses breaking changes)
 	$(RUN) python -m onewindow.contracts.schemas
 
+demo: ## against the running stack (`make run`): three cases, each timeline printed live
+	@$(RUN) onewindow demo
+
 lint: deps ## ruff lint and format check only
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

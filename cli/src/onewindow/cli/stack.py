@@ -73,13 +73,17 @@ def up(
 
 
 @stack.command()
-def down() -> None:
+def down(
+    keep_infra: bool = typer.Option(False, help="Stop the services but keep Kafka and FerretDB."),
+) -> None:
     """Stop every process this stack started (by pid file), services first."""
     managed_all = [*(s.process for s in reversed(SERVICES)), infra.MAILSINK]
-    for managed in [*managed_all, infra.FERRETDB, infra.KAFKA]:
+    if not keep_infra:
+        managed_all += [infra.FERRETDB, infra.KAFKA]
+    for managed in managed_all:
         if managed.stop(timeout=30.0):
             console.print(f"stopped {managed.name}")
-    console.print("[green]nothing of ours is running[/]")
+    console.print("[green]stopped[/]" if keep_infra else "[green]nothing of ours is running[/]")
 
 
 @stack.command()

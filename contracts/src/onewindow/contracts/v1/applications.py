@@ -106,6 +106,8 @@ class PermitView(Value):
     number: str | None = None
     valid_until: date | None = None
     reasons: tuple[Reason, ...] = ()
+    # A pending permit an officer must look at (the reasons say why).
+    under_review: bool = False
 
 
 class ApplicationReceived(ApplicationsEvent):

@@ -153,7 +153,7 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def wait_for_port(port: int, name: str, managed: Managed, timeout: float = 90.0) -> None:
+def wait_for_port(port: int, name: str, managed: Managed, timeout: float = 240.0) -> None:
     deadline = time.monotonic() + timeout
     while not port_open(port):
         if managed.pid() is None:

@@ -49,15 +49,61 @@ def permit_view(side: Side) -> app.PermitView:
         number=side.number if side.status != "pending" else None,
         valid_until=side.valid_until,
         reasons=side.reasons,
+        under_review=side.status == "review" and not side.assessing,
     )
 
 
-def status_changed(case: Case, at: datetime) -> app.ApplicationStatusChanged:
+PERMIT = {"work": "Work permit", "residence": "Residence permit"}
+
+
+def step_summary(case: Case, stored: Sequence[BaseModel]) -> str:
+    """What this step did, in one line for the timeline (the status's words otherwise)."""
+    said: list[str] = []
+    for event in stored:
+        match event:
+            case ev.IdentityResolved():
+                flagged = " (flagged for an officer)" if event.flags else ""
+                said.append(
+                    f"Identity verified, {len(event.documents)} registry documents "
+                    f"resolved{flagged}"
+                )
+            case ev.IdentityRefused():
+                said.append("Identity check failed: " + ", ".join(r.code for r in event.reasons))
+            case ev.SideAssessed(outcome="reserved"):
+                said.append(f"{PERMIT[event.side]} pre-approved: number {event.number} reserved")
+            case ev.SideAssessed(outcome="refused"):
+                codes = ", ".join(r.code for r in event.reasons)
+                said.append(f"{PERMIT[event.side]} refused: {codes}")
+            case ev.SideAssessed(outcome="review"):
+                codes = ", ".join(r.code for r in event.reasons)
+                said.append(f"{PERMIT[event.side]} needs review: {codes}")
+            case ev.SideIssued():
+                said.append(
+                    f"{PERMIT[event.side]} {event.number} issued, valid until {event.valid_until}"
+                )
+            case ev.CancellationRequested():
+                said.append(f"{PERMIT[event.side]} reservation being cancelled ({event.reason})")
+            case ev.SideCancelled():
+                said.append(f"{PERMIT[event.side]} reservation cancelled")
+            case ev.OfficerDecisionRecorded():
+                decision = event.decision.replace("_", " ")
+                said.append(f"Officer {event.officer}: {decision} for the {event.side} permit")
+            case ev.DocumentsReceived():
+                said.append(
+                    f"Documents received; the clock restarts after {event.stopped_days} "
+                    f"working days stopped; now due on {event.new_due_on}"
+                )
+    return "; ".join(said) or SUMMARIES[case.status]
+
+
+def status_changed(
+    case: Case, at: datetime, stored: Sequence[BaseModel] = ()
+) -> app.ApplicationStatusChanged:
     return app.ApplicationStatusChanged(
         application_id=case.application_id,
         status=case.status,
         at=at,
-        summary=SUMMARIES[case.status],
+        summary=step_summary(case, stored),
         classification=case.classification,
         work_permit=permit_view(case.work),
         residence_permit=permit_view(case.residence),
@@ -135,7 +181,7 @@ def integration_events(
                     )
                 )
     if any(not isinstance(e, ev.LateReplyIgnored | ev.DeadlineMissed) for e in stored):
-        out.append((status_changed(case, at), "status"))
+        out.append((status_changed(case, at, stored), "status"))
     return out
 
 

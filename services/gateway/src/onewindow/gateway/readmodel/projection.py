@@ -22,6 +22,10 @@ from onewindow.contracts.v1.common import Reason
 
 VIEWS = "applications_view"
 EXTENSIONS = "extensions_view"
+CASE_STATUS = "case_status"
+PERMIT_CASES = "permit_cases"
+# Every collection this projection writes; a rebuild writes their `<name><suffix>` twins.
+COLLECTIONS = (VIEWS, EXTENSIONS, CASE_STATUS, PERMIT_CASES)
 APPLIED_KEPT = 200  # event ids remembered per case to recognise redeliveries
 
 
@@ -41,6 +45,7 @@ def permit(view: app.PermitView) -> dict[str, Any]:
         "number": view.number,
         "valid_until": view.valid_until.isoformat() if view.valid_until else None,
         "reasons": [reason_view(r) for r in view.reasons],
+        "under_review": view.under_review,
     }
 
 
@@ -162,12 +167,18 @@ def _iso(value: Any) -> str | None:
 class Projection:
     """Applies case events to the views; redeliveries change nothing."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, suffix: str = "") -> None:
+        """Project into `db`'s collections; with a `suffix`, into `<name><suffix>` instead
+        (what a rebuild fills before it replaces the live ones)."""
         self.db = db
         self.changed = asyncio.Condition()
+        self.views = db[VIEWS + suffix]
+        self.extensions = db[EXTENSIONS + suffix]
+        self.case_status = db[CASE_STATUS + suffix]
+        self.permit_cases = db[PERMIT_CASES + suffix]
 
     async def ensure_indexes(self) -> None:
-        views = self.db[VIEWS]
+        views = self.views
         for keys in (
             [("owner_sub", 1), ("submitted_at", -1)],
             [("employer_uscc", 1), ("submitted_at", -1)],
@@ -181,7 +192,7 @@ class Projection:
             await self._extension(message)
         if isinstance(message, app.ApplicationApproved):
             # The gateway's extension route finds a permit's case here.
-            await self.db.permit_cases.update_one(
+            await self.permit_cases.update_one(
                 {"_id": message.work_permit.number},
                 {
                     "$set": {
@@ -197,7 +208,7 @@ class Projection:
         fields, timeline = found
         application_id = str(getattr(message, "application_id", ""))  # case events carry it
         try:
-            await self.db[VIEWS].update_one(
+            await self.views.update_one(
                 {"_id": application_id, "applied": {"$ne": envelope.id}},
                 {
                     "$set": fields,
@@ -213,7 +224,7 @@ class Projection:
             return  # the view exists and already holds this event: a redelivery
         if "status" in fields:
             # The gateway's command routes read this to refuse acting on decided cases.
-            await self.db.case_status.update_one(
+            await self.case_status.update_one(
                 {"_id": application_id}, {"$set": {"status": fields["status"]}}, upsert=True
             )
         async with self.changed:
@@ -228,7 +239,7 @@ class Projection:
             if message.residence_permit
             else None,
         }
-        await self.db[EXTENSIONS].update_one(
+        await self.extensions.update_one(
             {"_id": message.extension_id},
             {
                 "$set": {
@@ -243,7 +254,7 @@ class Projection:
         if message.outcome == "approved" and message.application_id and message.work_permit:
             assert message.residence_permit is not None
             residence_until = message.residence_permit.valid_until.isoformat()
-            await self.db[VIEWS].update_one(
+            await self.views.update_one(
                 {"_id": message.application_id},
                 {
                     "$set": {
