@@ -16,6 +16,7 @@ So the relay finds one commit by `_id`; on MongoDB the same look-ups use the ind
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -145,11 +146,14 @@ class EventStore:
         on_append: Callable[[], None] | None = None,
         *,
         clock: Clock | None = None,
+        cache_streams: int = 20_000,
     ) -> None:
         self.commits = db[collection]
         self.on_append = on_append
         self._clock = clock or SystemClock()
         self._watchers: list[Callable[[PendingCommit], None]] = []
+        self._seen: OrderedDict[str, Stream] = OrderedDict()
+        self.cache_streams = cache_streams
 
     async def ensure_indexes(self) -> None:
         """Create the indexes (idempotent): the version guard and the relay's filter."""
@@ -162,21 +166,49 @@ class EventStore:
         )
 
     async def load(self, stream: str) -> Stream:
-        """Every commit of `stream` in version order, folded into one `Stream`."""
+        """Every commit of `stream` in version order, folded into one `Stream`.
+
+        Commits are read by `_id` (`<stream>#<version>`) one version after another,
+        starting after the last version this process has already seen: FerretDB's
+        SQLite backend answers an `_id` match from its primary key but scans and
+        decodes the whole collection for any other filter, so a field query here
+        would make every message cost time proportional to all data ever stored.
+        """
+        known = self._seen.get(stream)
         loaded = Stream(stream)
-        cursor = self.commits.find(
-            {"stream": stream}, {"outbox": False}, sort=[("version", ASCENDING)]
-        )
-        async for doc in cursor:
-            version = int(doc["version"])
-            recorded_at = _aware(doc["recorded_at"])
-            loaded.events += [
-                StoredEvent(str(event["type"]), dict(event["data"]), version, recorded_at)
-                for event in doc.get("events", [])
-            ]
-            loaded.handled.update(str(handled) for handled in doc.get("handled", []))
-            loaded.version = version
+        if known is not None:
+            self._seen.move_to_end(stream)
+            loaded.version, loaded.events = known.version, list(known.events)
+            loaded.handled = set(known.handled)
+        while True:
+            doc = await self.commits.find_one(
+                {"_id": commit_id(stream, loaded.version + 1)}, {"outbox": False}
+            )
+            if doc is None:
+                break
+            self._fold(loaded, doc)
+        self._remember(loaded)
         return loaded
+
+    @staticmethod
+    def _fold(loaded: Stream, doc: dict[str, Any]) -> None:
+        version = int(doc["version"])
+        recorded_at = _aware(doc["recorded_at"])
+        loaded.events += [
+            StoredEvent(str(event["type"]), dict(event["data"]), version, recorded_at)
+            for event in doc.get("events", [])
+        ]
+        loaded.handled.update(str(handled) for handled in doc.get("handled", []))
+        loaded.version = version
+
+    def _remember(self, loaded: Stream) -> None:
+        """Keep a copy of what this process knows of a stream (bounded, least recent out)."""
+        self._seen[loaded.name] = Stream(
+            loaded.name, loaded.version, list(loaded.events), set(loaded.handled)
+        )
+        self._seen.move_to_end(loaded.name)
+        while len(self._seen) > self.cache_streams:
+            self._seen.popitem(last=False)
 
     async def append(
         self,
@@ -215,6 +247,9 @@ class EventStore:
             await self.commits.insert_one(doc)
         except DuplicateKeyError:
             raise ConcurrencyConflict(stream, expected_version) from None
+        known = self._seen.get(stream)
+        if known is not None and known.version == expected_version:
+            self._fold(known, doc)  # what this process just wrote needs no read-back
         if self.on_append is not None:
             self.on_append()
         if entries:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
@@ -207,21 +206,24 @@ class Projection:
             return
         fields, timeline = found
         application_id = str(getattr(message, "application_id", ""))  # case events carry it
-        try:
-            await self.views.update_one(
-                {"_id": application_id, "applied": {"$ne": envelope.id}},
-                {
-                    "$set": fields,
-                    "$inc": {"version": 1},
-                    "$push": {
-                        "timeline": timeline,
-                        "applied": {"$each": [envelope.id], "$slice": -APPLIED_KEPT},
-                    },
+        # One case's events come from one partition, to one consumer, in order: reading
+        # and then writing by `_id` is safe, and `_id` alone is what FerretDB's SQLite
+        # backend can answer without scanning the collection.
+        current = await self.views.find_one({"_id": application_id}, {"applied": True})
+        if current is not None and envelope.id in current.get("applied", []):
+            return  # a redelivery: the view already holds this event
+        await self.views.update_one(
+            {"_id": application_id},
+            {
+                "$set": fields,
+                "$inc": {"version": 1},
+                "$push": {
+                    "timeline": timeline,
+                    "applied": {"$each": [envelope.id], "$slice": -APPLIED_KEPT},
                 },
-                upsert=True,
-            )
-        except DuplicateKeyError:
-            return  # the view exists and already holds this event: a redelivery
+            },
+            upsert=True,
+        )
         if "status" in fields:
             # The gateway's command routes read this to refuse acting on decided cases.
             await self.case_status.update_one(
