@@ -53,7 +53,7 @@ class OutboxRelay:
         topic_prefix: str = "",
         poll_interval: float = 0.2,
         batch_size: int = 500,
-        rescan_interval: float = 5.0,
+        rescan_interval: float = 30.0,
     ) -> None:
         """Relay `store`'s outbox to `broker`, on topics named `topic_prefix` + registry name.
 
