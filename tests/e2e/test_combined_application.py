@@ -4,10 +4,14 @@ OS process, the real Kafka and database (issue 7's stories)."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +32,31 @@ async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
     await client.close()
 
 
-async def test_a_complete_category_a_case_is_approved_with_both_permits(gateway: Gateway) -> None:
+def _plain_text(path: Path) -> tuple[str, str]:
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    return str(message["To"]), body.get_content() if body is not None else ""
+
+
+async def mail_to(services: RunningServices, address: str, containing: str) -> list[str]:
+    """The plain texts the development mail sink received for `address` that mention
+    `containing`, waiting up to 20 s for the first."""
+    for _ in range(100):
+        found = [
+            text
+            for to, text in map(_plain_text, sorted(services.mail_dir.glob("*.eml")))
+            if address in to and containing in text
+        ]
+        if found:
+            return found
+        await asyncio.sleep(0.2)
+    return []
+
+
+async def test_a_complete_category_a_case_is_approved_with_both_permits(
+    gateway: Gateway, services: RunningServices
+) -> None:
     anna = Person()
     await gateway.register(anna, health_issued=RECENT)
     body = gateway.application(anna, today=TODAY)
@@ -56,6 +84,9 @@ async def test_a_complete_category_a_case_is_approved_with_both_permits(gateway:
     )
     assert case["decision"]["outcome"] == "approved"
     assert case["timeline"][0]["type"] == "application.submitted"
+    mails = await mail_to(services, f"{anna.sub}@example.org", work["number"])
+    assert len(mails) == 1  # the approval, once, naming both permits
+    assert residence["number"] in mails[0]
     print(f"approved in {elapsed:.2f}s")
     assert elapsed < 30
 
