@@ -47,6 +47,9 @@ schemas: deps ## regenerate contracts/schemas from the message models (refuses b
 demo: ## against the running stack (`make run`): three cases, each timeline printed live
 	@$(RUN) onewindow demo
 
+asyncapi: deps ## regenerate contracts/asyncapi/asyncapi.json from the services' FastStream apps (no network)
+	$(RUN) python -m onewindow.cli.asyncapi
+
 lint: deps ## ruff lint and format check only
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

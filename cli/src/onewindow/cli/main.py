@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from onewindow.cli.demo import demo
+from onewindow.cli.ops import ops
 from onewindow.cli.stack import stack
 from onewindow.cli.token import token
 
@@ -14,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(stack, name="stack")
+app.add_typer(ops, name="ops")
 app.command("token")(token)
 app.command("demo")(demo)
 

@@ -26,6 +26,7 @@ from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
 from onewindow.gateway.entrypoints.registry import registry
+from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
 from onewindow.gateway.settings import GatewaySettings
@@ -118,6 +119,7 @@ def bootstrap(
     app.state.identity_registry = identity
     app.state.projection = projection
     app.state.readmodel_db = db
+    install_ops(app, config)
     install_error_handlers(app)
     # Added last, so outermost: limits run before routing; any fault becomes a 500 problem.
     app.add_middleware(RequestLimits, max_body_bytes=config.max_body_bytes)

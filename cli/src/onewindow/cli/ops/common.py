@@ -1,0 +1,82 @@
+"""What every `onewindow ops` command shares: settings, the console, durations, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import re
+import sys
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import typer
+from pymongo import AsyncMongoClient
+from rich.console import Console
+
+from onewindow.gateway.ops.deadletters import ops_database
+from onewindow.runtime.logs import JsonFormatter
+from onewindow.runtime.mongo import make_client
+from onewindow.runtime.settings import InfraSettings
+
+T = TypeVar("T")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+APPLICATIONS_DB = "applications"  # the saga's database: `<db prefix>_applications`
+GATEWAY_DB = "gateway"
+
+
+def settings() -> InfraSettings:
+    """Where Kafka and the database are: the same environment the services read."""
+    return InfraSettings()
+
+
+def console() -> Console:
+    """A console on the current stdout; colour only where it is a terminal."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90`, `90s`, `10m`, `2h` or `1d` as a duration (0 allowed)."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a duration like 90s, 10m, 2h or 1d")
+    return timedelta(seconds=int(match[1]) * UNITS[match[2] or "s"])
+
+
+def operator() -> str:
+    """The operating-system user running the command: who an action is recorded for."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def audit(message: str, **fields: Any) -> None:
+    """A warning in the audit log (JSON on stderr), naming the operator."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter("onewindow-ops"))
+    log = logging.getLogger("onewindow.ops.audit")
+    log.addHandler(handler)
+    try:
+        log.warning(message, extra={"operator": operator(), **fields})
+    finally:
+        log.removeHandler(handler)
+
+
+def mongo(infra: InfraSettings) -> AsyncMongoClient[dict[str, Any]]:
+    return make_client(infra.mongodb_url)
+
+
+def database_name(infra: InfraSettings, service: str) -> str:
+    """A service's database, as `ServiceSettings.database_name` names it."""
+    return f"{infra.db_prefix}_{service.replace('-', '_')}"
+
+
+def ops_database_name(infra: InfraSettings) -> str:
+    return ops_database(infra.db_prefix)

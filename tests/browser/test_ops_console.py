@@ -1,0 +1,130 @@
+"""The operators' console in a real headless Chromium (Debian's, driven by Playwright).
+
+An operator opens /ops, signs in with a token, watches a case submitted through the API
+appear live, and filters by its id; an applicant's token is turned away with 403. The
+screenshots are kept under test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Page, async_playwright, expect
+
+from onewindow.devstack.pytest_plugin import RunningServices
+
+from .support import Gateway, Person, token
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
+
+CHROMIUM = Path(os.environ.get("ONEWINDOW_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (make deps does)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path, tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    async with async_playwright() as playwright:
+        # A fresh profile for every test; Playwright's own browser download is never used.
+        context = await playwright.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path=chromium,
+            headless=True,
+            args=ARGS,
+            viewport={"width": 1600, "height": 1400},
+        )
+        yield context
+        await context.close()
+
+
+@pytest.fixture
+async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
+    client = Gateway(services.gateway)
+    yield client
+    await client.close()
+
+
+async def sign_in(page: Page, url: str, bearer: str) -> None:
+    await page.goto(f"{url}/ops")
+    await page.fill("#token", bearer)
+    await page.click("#login button[type=submit]")
+
+
+async def test_an_operator_watches_a_case_live_and_filters_by_its_id(
+    services: RunningServices, gateway: Gateway, browser: BrowserContext
+) -> None:
+    anna, bram = Person(), Person()
+    for person in (anna, bram):
+        await gateway.register(person)
+    page = await browser.new_page()
+
+    await sign_in(page, services.gateway, token("operator", "operator-olga"))
+    await expect(page.locator("#stream-state")).to_have_text("live", timeout=30_000)
+    await expect(page.locator("#who")).to_have_text("operator-olga (operator)")
+
+    other = await gateway.submit(bram)
+    application_id = await gateway.submit(anna)
+    rows = page.locator(f'#events tr[data-correlation="{application_id}"]')
+    approved = rows.filter(has_text="onewindow.applications.ApplicationApproved.v1")
+    await expect(approved).to_have_count(1, timeout=60_000)
+    await expect(page.locator(f'#events tr[data-correlation="{other}"]').first).to_be_attached()
+    assert await rows.count() >= 10
+    await expect(rows.filter(has_text="onewindow.work-permit.WorkPermitIssued.v1")).to_have_count(1)
+    assert "DE JONG" not in await page.locator("#events").inner_text()
+
+    await page.fill("#filter-case", application_id)
+
+    visible = page.locator("#events tbody tr:not(.hidden)")
+    await expect(
+        page.locator(f'#events tr[data-correlation="{other}"]:not(.hidden)')
+    ).to_have_count(0)
+    shown = await visible.count()
+    assert shown == await rows.count()
+    assert set(await visible.evaluate_all("rows => rows.map(r => r.dataset.correlation)")) == {
+        application_id
+    }
+    await expect(page.locator("#shown")).to_contain_text(f"{shown} of")
+    # The overview counts the case once the next refresh has seen it decided.
+    await expect(page.locator('#by-status tr[data-status="approved"]')).to_be_visible(
+        timeout=15_000
+    )
+    await expect(
+        page.locator('#dead-letters tr[data-topic="applications.commands.dlq"]')
+    ).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "ops-console.png"), full_page=True)
+
+
+async def test_an_applicant_s_token_is_refused_with_403(
+    services: RunningServices, browser: BrowserContext
+) -> None:
+    page = await browser.new_page()
+
+    await sign_in(page, services.gateway, token("applicant", "anna"))
+
+    problem = page.locator("#problem")
+    await expect(problem).to_be_visible(timeout=15_000)
+    await expect(problem).to_have_attribute("data-status", "403")
+    await expect(problem).to_contain_text("Not allowed for this caller")
+    await expect(page.locator("#console")).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "ops-console-403.png"))
