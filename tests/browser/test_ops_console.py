@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
+from onewindow.cli.seeding import Gateway, Person, token
 from onewindow.devstack.pytest_plugin import RunningServices
-
-from .support import Gateway, Person, token
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
@@ -81,8 +80,8 @@ async def test_an_operator_watches_a_case_live_and_filters_by_its_id(
     await expect(page.locator("#stream-state")).to_have_text("live", timeout=30_000)
     await expect(page.locator("#who")).to_have_text("operator-olga (operator)")
 
-    other = await gateway.submit(bram)
-    application_id = await gateway.submit(anna)
+    other = await gateway.submit_case(bram)
+    application_id = await gateway.submit_case(anna)
     rows = page.locator(f'#events tr[data-correlation="{application_id}"]')
     approved = rows.filter(has_text="onewindow.applications.ApplicationApproved.v1")
     await expect(approved).to_have_count(1, timeout=60_000)

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+from onewindow.cli.seeding import Gateway, Person, auth
 from onewindow.devstack.pytest_plugin import RunningServices
 from onewindow.runtime.validation.mrz import build_td3
-
-from .support import Gateway, Person, auth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from onewindow.cli.seeding import Gateway, Person, auth
 from onewindow.devstack.pytest_plugin import RunningServices
-
-from .support import Gateway, Person, auth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

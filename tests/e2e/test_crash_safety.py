@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 
+from onewindow.cli.seeding import FINAL, Gateway, Person
 from onewindow.devstack.pytest_plugin import RunningServices
-
-from .support import FINAL, Gateway, Person
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.integration]
 

@@ -7,7 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,12 +17,13 @@ from aiokafka import AIOKafkaProducer
 from click.testing import Result
 from pymongo import AsyncMongoClient
 
+from onewindow.cli.seeding import Gateway, Person, application_body
 from onewindow.contracts.envelope import build_headers, new_envelope
 from onewindow.contracts.v1.applications import Actor, SubmitApplication
 from onewindow.contracts.v1.common import ApplicationForm
 from onewindow.devstack.pytest_plugin import RunningServices
 
-from .support import Gateway, Person, ops_async
+from .support import ops_async
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -82,7 +83,7 @@ def submit_command(person: Person, application_id: str) -> SubmitApplication:
         application_id=application_id,
         submitted_by=Actor(sub=person.sub, role="applicant"),
         submitted_at=datetime.now(UTC),
-        form=ApplicationForm.model_validate(Gateway.application(person)),
+        form=ApplicationForm.model_validate(application_body(person, today=date.today())),
     )
 
 
@@ -136,7 +137,7 @@ async def test_a_poison_command_is_listed_then_replayed_once_after_it_is_correct
     assert replayed.exit_code == 0, replayed.output
     assert f"Replayed {dead_letter}" in replayed.stdout
     assert "with a corrected payload" in replayed.stdout
-    case = await gateway.wait_for(application_id, {"approved"})
+    case = await gateway.wait_for(None, application_id, {"approved"})
     assert case["work_permit"]["status"] == "issued"
     assert again.exit_code == 1
     assert "already replayed" in again.stdout
@@ -208,11 +209,11 @@ async def test_a_command_that_failed_on_broken_data_is_replayed_once_after_the_r
     await counters.update_one({"_id": f"WP-{year}"}, {"$set": {"last": "0O7"}}, upsert=True)
     eva = Person()
     await gateway.register(eva)
-    application_id = await gateway.submit(eva)
+    application_id = await gateway.submit_case(eva)
 
     dead_letter = await dead_letter_of(services, application_id, topic="work-permit.commands")
     stuck = await ops_async(services, "case", application_id)
-    refused_early = (await gateway.case(application_id))["status"]
+    refused_early = (await gateway.case(None, application_id))["status"]
 
     assert "AssessWorkPermit" in stuck.stdout
     assert "DEAD-LETTERED on work-permit.commands.dlq" in stuck.stdout
@@ -222,7 +223,7 @@ async def test_a_command_that_failed_on_broken_data_is_replayed_once_after_the_r
     # The fix: the counter is repaired (the unique claims skip any number already used).
     await counters.update_one({"_id": f"WP-{year}"}, {"$set": {"last": 0}})
     replayed = await ops_async(services, "dlq", "replay", dead_letter, "--reason", "counter fixed")
-    case = await gateway.wait_for(application_id, {"approved"})
+    case = await gateway.wait_for(None, application_id, {"approved"})
     again = await ops_async(services, "dlq", "replay", dead_letter)
     await client.close()
 

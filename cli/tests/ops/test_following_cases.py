@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from onewindow.cli.seeding import Gateway, Person
 from onewindow.devstack.pytest_plugin import RunningServices
 
-from .support import Gateway, Person, ops, ops_async
+from .support import ops, ops_async
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -29,8 +30,8 @@ async def approved(gateway: Gateway) -> dict[str, Any]:
     """A case that went all the way: both permits issued."""
     anna = Person()
     await gateway.register(anna)
-    application_id = await gateway.submit(anna)
-    return await gateway.wait_for(application_id, {"approved"})
+    application_id = await gateway.submit_case(anna)
+    return await gateway.wait_for(None, application_id, {"approved"})
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +40,8 @@ async def waiting_for_officer(gateway: Gateway) -> str:
     carl = Person()
     await gateway.register(carl)
     await gateway.watchlist(carl)
-    application_id = await gateway.submit(carl)
-    await gateway.wait_for(application_id, {"awaiting_officer"})
+    application_id = await gateway.submit_case(carl)
+    await gateway.wait_for(None, application_id, {"awaiting_officer"})
     return application_id
 
 
@@ -154,8 +155,8 @@ async def test_tail_shows_a_new_case_s_messages_as_they_happen(
     await gateway.register(bram)
     tailing = asyncio.create_task(ops_async(services, "tail", "--timeout", "20"))
     await asyncio.sleep(4)  # the tail positions itself at the end of every topic first
-    application_id = await gateway.submit(bram)
-    await gateway.wait_for(application_id, {"approved"})
+    application_id = await gateway.submit_case(bram)
+    await gateway.wait_for(None, application_id, {"approved"})
 
     result = await tailing
 

@@ -12,9 +12,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
+from onewindow.cli.seeding import Gateway, Person
 from onewindow.devstack.pytest_plugin import RunningServices
 
-from .support import TODAY, Gateway, Person, ops_async
+from .support import TODAY, ops_async
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -32,8 +33,8 @@ async def decided(gateway: Gateway) -> list[dict[str, Any]]:
     approved, refused = Person(), Person()
     await gateway.register(approved)
     await gateway.register(refused, health_issued=TODAY - timedelta(days=300))
-    ids = [await gateway.submit(approved), await gateway.submit(refused)]
-    return [await gateway.wait_for(i, {"approved", "refused"}) for i in ids]
+    ids = [await gateway.submit_case(approved), await gateway.submit_case(refused)]
+    return [await gateway.wait_for(None, i, {"approved", "refused"}) for i in ids]
 
 
 async def test_lag_shows_every_service_group_and_a_group_that_is_behind(
@@ -107,8 +108,8 @@ async def test_rebuild_repairs_the_read_model_while_the_gateway_keeps_answering(
     assert int(match[1]) >= 2 * 4  # each decided case has several events
     assert int(match[2]) == views_before  # one lost, one stray removed
     assert "rebuilding applications" in result.stdout
-    assert await gateway.case(approved["id"]) == approved
-    assert await gateway.case(refused["id"]) == refused
+    assert await gateway.case(None, approved["id"]) == approved
+    assert await gateway.case(None, refused["id"]) == refused
     assert await db.applications_view.find_one({"_id": "stray-view"}) is None
     assert "applications_view_rebuild" not in await db.list_collection_names()
     await client.close()

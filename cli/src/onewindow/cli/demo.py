@@ -17,8 +17,15 @@ import httpx
 import typer
 from rich.console import Console
 
+from onewindow.cli.seeding import (
+    Person,
+    application_body,
+    certificate_records,
+    employer_record,
+    new_passport,
+    new_uscc,
+)
 from onewindow.cli.token import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET, make_token
-from onewindow.runtime.validation.uscc import make_uscc
 
 console = Console()
 FINAL = {"approved", "refused", "withdrawn"}
@@ -47,92 +54,36 @@ class Demo:
         self.clerk = _auth("clerk", "demo-clerk")
         self.officer = _auth("officer", "demo-officer")
         self.today = date.today()
-        self.uscc = make_uscc(
-            "91310104MA" + uuid.uuid4().hex[:7].upper().translate(str.maketrans("IOSVZ", "JPTWY"))
-        )
+        self.uscc = new_uscc()
 
-    def register(self, passport: str, *, health_days_old: int, watchlisted: bool) -> None:
-        holder = {"nationality": "NLD", "passport_number": passport}
-        certificates: dict[str, dict[str, Any]] = {
-            "degree": {
-                "issued_on": "2010-07-01",
-                "details": {"level": "doctorate"},
-                "issuer": "Leiden University",
-            },
-            "criminal_record": {
-                "issued_on": (self.today - timedelta(days=40)).isoformat(),
-                "issuer": "Justis, Netherlands",
-            },
-            "health": {
-                "issued_on": (self.today - timedelta(days=health_days_old)).isoformat(),
-                "issuer": "Shanghai International Travel Healthcare Center",
-            },
-        }
-        for kind, record in certificates.items():
+    def register(self, person: Person, *, health_days_old: int, watchlisted: bool) -> None:
+        health_issued = self.today - timedelta(days=health_days_old)
+        for kind, record in certificate_records(person, health_issued=health_issued).items():
+            certificate_id = f"{kind}-{person.passport}"
             _ok(
                 self.http.put(
-                    f"/v1/registry/certificates/{kind}-{passport}",
-                    json={"kind": kind, "holder": holder, **record},
-                    headers=self.clerk,
+                    f"/v1/registry/certificates/{certificate_id}", json=record, headers=self.clerk
                 )
             )
+            person.documents[kind] = certificate_id
         if watchlisted:
             _ok(
                 self.http.put(
-                    f"/v1/registry/watchlist/NLD/{passport}",
+                    f"/v1/registry/watchlist/{person.nationality}/{person.passport}",
                     json={"note": "demo: verify with the exit-entry bureau"},
                     headers=self.clerk,
                 )
             )
 
-    def application(self, passport: str) -> dict[str, Any]:
-        return {
-            "applicant": {
-                "surname": "DE JONG",
-                "given_names": "ANNA",
-                "sex": "F",
-                "date_of_birth": "1984-08-12",
-                "nationality": "NLD",
-                "passport": {"number": passport, "expires_on": "2034-10-31"},
-                "email": "anna@example.org",
-                "phone": "+8613800000000",
-            },
-            "employer": {"uscc": self.uscc, "contact_email": "hr@example.com"},
-            "position": {
-                "title": "Chief Scientist",
-                "annual_salary_cny": 900_000,
-                "contract_start": (self.today + timedelta(days=30)).isoformat(),
-                "contract_end": (self.today + timedelta(days=3 * 365)).isoformat(),
-                "months_in_china_per_year": 12,
-            },
-            "qualifications": {
-                "education": "doctorate",
-                "experience_years": 15,
-                "hsk_level": 0,
-                "chinese_taught_degree": False,
-                "bonuses": ["top_university", "patent"],
-            },
-            "residence": {
-                "address": "188 Caoxi Road, Xuhui District, Shanghai",
-                "registration_number": "XH-2026-000123",
-            },
-            "documents": [
-                {"kind": k, "registry_id": f"{k}-{passport}"}
-                for k in ("degree", "criminal_record", "health")
-            ],
-            "channel": "online",
-            "language": "en",
-        }
-
     def run_case(self, title: str, *, health_days_old: int = 20, watchlisted: bool = False) -> None:
         console.rule(f"[bold]{title}")
-        passport = "D" + uuid.uuid4().hex[:8].upper()
-        self.register(passport, health_days_old=health_days_old, watchlisted=watchlisted)
-        applicant = _auth("applicant", f"demo-{passport.lower()}")
+        person = Person(passport=new_passport("D"), uscc=self.uscc)
+        self.register(person, health_days_old=health_days_old, watchlisted=watchlisted)
+        applicant = _auth("applicant", person.sub)
         created = _ok(
             self.http.post(
                 "/v1/applications",
-                json=self.application(passport),
+                json=application_body(person, today=self.today),
                 headers={**applicant, "Idempotency-Key": str(uuid.uuid4())},
             )
         )
@@ -213,7 +164,7 @@ def demo(
         _ok(
             http.put(
                 f"/v1/registry/employers/{runner.uscc}",
-                json={"name": "Xuhui Research Ltd", "licence_valid_until": "2031-12-31"},
+                json=employer_record(),
                 headers=runner.clerk,
             )
         )

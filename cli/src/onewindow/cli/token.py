@@ -15,12 +15,11 @@ from typing import Annotated, Any
 import jwt
 import typer
 
+# The gateway's own defaults, so a local token works without configuration.
+from onewindow.gateway.settings import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
-# The gateway's default key (`onewindow.gateway.settings.DEVELOPMENT_JWT_SECRET`):
-# public, for local development only. Both sides pin it in their tests.
-DEVELOPMENT_JWT_SECRET = "onewindow-development-key-not-for-production"  # noqa: S105 - public by design
-DEFAULT_AUDIENCE = "onewindow"
+__all__ = ["DEFAULT_AUDIENCE", "DEVELOPMENT_JWT_SECRET", "make_token", "parse_ttl", "token"]
 ROLES = ("applicant", "employer", "officer", "operator", "clerk")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _TTL = re.compile(r"(\d+)([smhd]?)")

@@ -1,0 +1,1 @@
+"""Makes `services.gateway.tests` a unique package name for pytest (importlib mode)."""
