@@ -187,20 +187,29 @@ class DeliveryLog:
             return None  # settled meanwhile by the holder of an earlier attempt
         return replace(_from_document(fresh), attempts=attempt)
 
+    async def _update_if(
+        self, delivery_id: str, condition: dict[str, Any], fields: dict[str, Any]
+    ) -> bool:
+        """Set `fields` if the delivery still matches `condition`; False if it does not.
+
+        Read, then write by `_id` alone: FerretDB's SQLite backend scans and decodes the
+        whole collection for any filter but `_id`, and its conditional updates are not
+        atomic anyway (see `claim`); who may act is decided by the insert-only claims in
+        `delivery_attempts` and the outcome's commit in the event store, not here.
+        """
+        doc = await self.deliveries.find_one({"_id": delivery_id})
+        if doc is None or any(doc.get(key) != value for key, value in condition.items()):
+            return False
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
+        return True
+
     async def reschedule(self, delivery_id: str, *, owner: str, at: datetime, error: str) -> bool:
         """Release the lease with the next attempt set for `at`; False if the lease was lost."""
-        result = await self.deliveries.update_one(
-            {"_id": delivery_id, "owner": owner, "state": "pending"},
-            {
-                "$set": {
-                    "next_attempt_at": at,
-                    "last_error": error,
-                    "owner": None,
-                    "lease_until": NEVER,
-                }
-            },
+        return await self._update_if(
+            delivery_id,
+            {"owner": owner, "state": "pending"},
+            {"next_attempt_at": at, "last_error": error, "owner": None, "lease_until": NEVER},
         )
-        return result.modified_count == 1
 
     async def settle(
         self,
@@ -212,14 +221,13 @@ class DeliveryLog:
         owner: str | None = None,
     ) -> bool:
         """Mark a delivery `sent` or `failed` for good; with `owner`, only while holding it."""
-        condition: dict[str, Any] = {"_id": delivery_id, "state": "pending"}
+        condition: dict[str, Any] = {"state": "pending"}
         if owner is not None:
             condition["owner"] = owner
         fields: dict[str, Any] = {"state": state, "finished_at": at, "lease_until": NEVER}
         if error is not None:
             fields["last_error"] = error
-        result = await self.deliveries.update_one(condition, {"$set": fields})
-        return result.modified_count == 1
+        return await self._update_if(delivery_id, condition, fields)
 
     async def attempts_of(self, delivery_id: str) -> list[dict[str, Any]]:
         """The attempt records of a delivery (owner, claimed_at, lease_until), in order."""
