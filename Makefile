@@ -8,7 +8,7 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
-SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src)
+SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench
 
 .PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench clean-state
 
@@ -49,6 +49,9 @@ demo: ## against the running stack (`make run`): three cases, each timeline prin
 
 asyncapi: deps ## regenerate contracts/asyncapi/asyncapi.json from the services' FastStream apps (no network)
 	$(RUN) python -m onewindow.cli.asyncapi
+
+bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check)
+	$(RUN) python -m bench $(ARGS)
 
 lint: deps ## ruff lint and format check only
 	$(RUN) ruff check .

@@ -26,23 +26,35 @@ class SeedingError(RuntimeError):
     """The gateway refused a write that seeding needs."""
 
 
-def token(role: str, sub: str, uscc: str | None = None, *, ahead: timedelta = timedelta(0)) -> str:
-    """A development token valid for an hour past `ahead` (services whose clock was moved
+def token(
+    role: str,
+    sub: str,
+    uscc: str | None = None,
+    *,
+    ahead: timedelta = timedelta(0),
+    ttl: timedelta = timedelta(hours=1),
+) -> str:
+    """A development token valid for `ttl` past `ahead` (services whose clock was moved
     forward check its expiry on their own clock)."""
     return make_token(
         role=role,
         sub=sub,
         uscc=uscc,
-        ttl_s=3600 + int(ahead.total_seconds()),
+        ttl_s=int((ttl + ahead).total_seconds()),
         secret=DEVELOPMENT_JWT_SECRET,
         audience=DEFAULT_AUDIENCE,
     )
 
 
 def auth(
-    role: str, sub: str, uscc: str | None = None, *, ahead: timedelta = timedelta(0)
+    role: str,
+    sub: str,
+    uscc: str | None = None,
+    *,
+    ahead: timedelta = timedelta(0),
+    ttl: timedelta = timedelta(hours=1),
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, sub, uscc, ahead=ahead)}"}
+    return {"Authorization": f"Bearer {token(role, sub, uscc, ahead=ahead, ttl=ttl)}"}
 
 
 def new_uscc() -> str:
@@ -81,8 +93,11 @@ def employer_record() -> dict[str, Any]:
     return {"name": "Xuhui Research Ltd", "licence_valid_until": "2031-12-31"}
 
 
-def certificate_records(person: Person, *, health_issued: date) -> dict[str, dict[str, Any]]:
+def certificate_records(
+    person: Person, *, health_issued: date, today: date | None = None
+) -> dict[str, dict[str, Any]]:
     """The clerk's `PUT /v1/registry/certificates/{id}` bodies, by document kind."""
+    today = today or date.today()
     holder = {"nationality": person.nationality, "passport_number": person.passport}
     records: dict[str, dict[str, Any]] = {
         "degree": {
@@ -92,8 +107,8 @@ def certificate_records(person: Person, *, health_issued: date) -> dict[str, dic
             "issuer": "Leiden University",
         },
         "criminal_record": {
-            "issued_on": "2025-11-01",
-            "valid_until": "2027-11-01",
+            "issued_on": (today - timedelta(days=60)).isoformat(),
+            "valid_until": (today + timedelta(days=660)).isoformat(),
             "details": {},
             "issuer": "Justis, Netherlands",
         },
