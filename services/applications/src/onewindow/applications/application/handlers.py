@@ -8,9 +8,10 @@ same commands and the receivers ignore the repeats.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -68,6 +69,10 @@ class Saga:
     db: AsyncDatabase[dict[str, Any]]
     clock: Clock
     calendar: WorkingCalendar
+    # Index writes of one case are serialised (striped locks keep memory bounded).
+    _index_locks: tuple[asyncio.Lock, ...] = field(
+        default_factory=lambda: tuple(asyncio.Lock() for _ in range(64))
+    )
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -90,12 +95,12 @@ class Saga:
         self, application_id: str, envelope: Envelope, act: Callable[[Case], Step]
     ) -> None:
         stream_name = case_stream(application_id)
-        after: dict[str, Case] = {}
+        after: dict[str, tuple[Case, int]] = {}
 
         def decide(stream: Stream) -> Decision:
             case = load_case(stream)
             step = act(case)
-            after["case"] = case
+            after["case"] = (case, stream.version + 1)
             now = self.clock.now()
             sends = list(step.send)
             if case.form is not None:
@@ -107,12 +112,24 @@ class Saga:
             )
 
         if await handle(self.store, stream_name, envelope.id, decide) and "case" in after:
-            await self._index(after["case"])
+            await self._index(*after["case"])
 
-    async def _index(self, case: Case) -> None:
-        """The case index: what the deadline scheduler and operators filter on (rebuildable)."""
+    async def _index(self, case: Case, version: int) -> None:
+        """The case index: what the deadline scheduler and operators filter on (rebuildable).
+
+        Written after the commit, and the commit's messages may already have caused the
+        next step (the relay publishes at once), so an older step's write can arrive
+        late: each write carries the stream version and never replaces a newer one.
+        """
         if not case.application_id:
             return
+        async with self._index_locks[hash(case.application_id) % len(self._index_locks)]:
+            shown = await self.db.cases.find_one({"_id": case.application_id}, {"version": True})
+            if shown is not None and int(shown.get("version", 0)) >= version:
+                return
+            await self._write_index(case, version)
+
+    async def _write_index(self, case: Case, version: int) -> None:
         await self.db.cases.update_one(
             {"_id": case.application_id},
             {
@@ -123,6 +140,7 @@ class Saga:
                     "due_on": case.due_on.isoformat() if case.due_on else None,
                     "escalated_for": case.escalated_for.isoformat() if case.escalated_for else None,
                     "updated_at": self.clock.now(),
+                    "version": version,
                 }
             },
             upsert=True,
