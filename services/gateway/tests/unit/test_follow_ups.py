@@ -20,10 +20,9 @@ KEY = "c0ffee00-0000-4000-8000-000000000001"
 DOCUMENTS = {"documents": [{"kind": "health", "registry_id": "hea-2"}]}
 
 
-def with_case(**owner: str | None) -> UnitGateway:
+def with_case() -> UnitGateway:
     gateway = unit_gateway()
-    fields = {"employer_uscc": USCC, "applicant_sub": "anna", **owner}
-    gateway.owners.owned[CASE] = CaseOwner(CASE, **fields)  # type: ignore[arg-type]
+    gateway.owners.owned[CASE] = CaseOwner(CASE, employer_uscc=USCC, applicant_sub="anna")
     return gateway
 
 
