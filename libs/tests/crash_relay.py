@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Sequence
 
 from onewindow.runtime.eventstore import EventStore, PendingCommit
 from onewindow.runtime.kafka import make_broker
@@ -21,12 +22,13 @@ from onewindow.runtime.outbox import OutboxRelay
 class CrashingRelay(OutboxRelay):
     marks_before_crash = 0
 
-    async def _mark_sent(self, commit: PendingCommit) -> None:
-        if self.marks_before_crash == 0:
-            print("crashing before marking", commit.id, flush=True)
+    async def _mark_sent(self, commits: Sequence[PendingCommit]) -> None:
+        if len(commits) > self.marks_before_crash:
+            await super()._mark_sent(commits[: self.marks_before_crash])
+            print("crashing before marking", commits[self.marks_before_crash].id, flush=True)
             os.kill(os.getpid(), signal.SIGKILL)
-        self.marks_before_crash -= 1
-        await super()._mark_sent(commit)
+        self.marks_before_crash -= len(commits)
+        await super()._mark_sent(commits)
 
 
 async def relay(

@@ -28,7 +28,7 @@ def _infra_env() -> dict[str, str]:
 
 @stack.command()
 def install() -> None:
-    """Fetch Kafka's jars and build FerretDB into the state folder (once)."""
+    """Fetch Kafka's jars and build FerretDB into the state folder (once); find PostgreSQL."""
     with console.status("fetching Kafka jars (Maven Central)…"):
         infra.kafka_libs()
     with console.status("building FerretDB (Go)…"):
@@ -44,12 +44,13 @@ def up(
     """Start Kafka, FerretDB, the topics and (by default) every service; idempotent."""
     logging.basicConfig(level=logging.WARNING)
     install()
-    with console.status("starting Kafka 4.4 (KRaft) and FerretDB 1.24…"):
+    with console.status("starting Kafka 4.4 (KRaft), PostgreSQL and FerretDB 1.24…"):
         infra.start_kafka()
         infra.start_ferretdb()
     created = asyncio.run(ensure_topics(infra.kafka_bootstrap()))
     console.print(
-        f"Kafka on {infra.kafka_bootstrap()}, FerretDB on {infra.mongodb_url()}; "
+        f"Kafka on {infra.kafka_bootstrap()}, FerretDB on {infra.mongodb_url()} "
+        f"({infra.postgres_version()} under it); "
         f"{len(created)} topics created"
     )
     if not services:
@@ -79,7 +80,7 @@ def down(
     """Stop every process this stack started (by pid file), services first."""
     managed_all = [*(s.process for s in reversed(SERVICES)), infra.MAILSINK]
     if not keep_infra:
-        managed_all += [infra.FERRETDB, infra.KAFKA]
+        managed_all += [infra.FERRETDB, infra.POSTGRES, infra.KAFKA]
     for managed in managed_all:
         if managed.stop(timeout=30.0):
             console.print(f"stopped {managed.name}")
@@ -93,6 +94,7 @@ def status() -> None:
     rows: list[tuple[Managed, str, str]] = [
         (infra.KAFKA, infra.kafka_bootstrap(), ""),
         (infra.FERRETDB, infra.mongodb_url(), ""),
+        (infra.POSTGRES, f"unix socket in {infra.postgres_socket_dir()}", ""),
         (infra.MAILSINK, f"smtp://127.0.0.1:{infra.MAILSINK_PORT}", ""),
     ]
     for managed, address, _ in rows:

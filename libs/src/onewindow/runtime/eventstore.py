@@ -1,21 +1,33 @@
 """The event store: an aggregate's history as a stream of commit documents in MongoDB.
 
-One commit is one `insert_one` of one document
-`{_id, stream, version, events, outbox, outbox_pending, handled, recorded_at}`, so it is
-atomic without multi-document transactions (FerretDB 1.24 has none). The unique index
-on `(stream, version)` turns a lost race into duplicate-key error 11000, raised here as
-`ConcurrencyConflict`. The messages to publish ride in the same document (the outbox),
-and the id of the message handled is recorded with the state it produced, so a
-redelivery is recognised.
+One commit is one document `{_id, stream, version, events, outbox, handled,
+recorded_at}`, written by one insert, so it is atomic without multi-document
+transactions (FerretDB 1.24 has none). The unique `_id` `<stream>#<version>` turns a lost
+race into duplicate-key error 11000, raised here as `ConcurrencyConflict`. The messages
+to publish ride in the same document (the outbox), and the id of the message handled is
+recorded with the state it produced, so a redelivery is recognised.
 
-The `_id` is `<stream>#<version>`. FerretDB 1.24 on SQLite uses no secondary index and
-filters in SQL only on an `_id` equality; any other filter decodes every document of the
-collection (measured: 5,000 commits, ~360 ms a field filter, ~48 ms an `_id` look-up).
-So the relay finds one commit by `_id`; on MongoDB the same look-ups use the indexes.
+Group commit: appends that arrive while a write is under way are written together by
+the next `insert_many` (unordered, so one conflict fails only its own commit), and each
+caller learns its own outcome. Under load one database command carries many commits.
+
+Outbox markers: a commit with messages to publish is preceded, in the same
+`insert_many`, by a marker `{_id: <commit id>}` in `<collection>_outbox`. The relay
+deletes the markers of what it published with one `delete_many`; what it finds there
+on a look is what is still to publish. Markers are written first, so a crash between
+the two inserts leaves a marker without a commit (removed once old), never a commit
+whose messages nobody will publish. The collection holds only what is in flight, so
+looking through it costs nothing as the history grows.
+
+Streams are cached per process: `load` reads only commits newer than what this process
+already knows, and `load_owned` (the unit of work's read) trusts the cache outright,
+since the unique `_id` still refuses a stale writer (the conflict drops the entry).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,13 +36,24 @@ from typing import Any
 
 from pydantic import BaseModel
 from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, build_headers, deterministic_id, new_envelope
 from onewindow.contracts.message import Message
+from onewindow.runtime import ownership
 from onewindow.runtime.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_KEY = 11000
+# Commits one group write carries at most (FerretDB and MongoDB take far more; this
+# bounds the latency one write adds to the callers queued behind it).
+GROUP_LIMIT = 500
+# A marker whose commit has not appeared by then belongs to an append that failed.
+ORPHAN_MARKER_AFTER_S = 60.0
 
 
 class ConcurrencyConflict(Exception):
@@ -132,6 +155,60 @@ def commit_id(stream: str, version: int) -> str:
     return f"{stream}#{version}"
 
 
+class _GroupWriter:
+    """Inserts documents with as few `insert_many` calls as the load allows.
+
+    `insert(docs)` queues a caller's documents and waits until they are written; while
+    one write is under way, everything queued meanwhile waits for the next, which takes
+    it all. Returns, per document, None or the error code the server gave it.
+    """
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        self._collection = collection
+        self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def insert(self, docs: list[dict[str, Any]]) -> list[int | None]:
+        future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
+        self._queue.append((docs, future))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            taken: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]] = []
+            count = 0
+            while self._queue and (not taken or count + len(self._queue[0][0]) <= GROUP_LIMIT):
+                docs, future = self._queue.pop(0)
+                taken.append((docs, future))
+                count += len(docs)
+            await self._write(taken)
+
+    async def _write(
+        self, taken: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]]
+    ) -> None:
+        flat = [doc for docs, _ in taken for doc in docs]
+        codes: list[int | None] = [None] * len(flat)
+        try:
+            await self._collection.insert_many(flat, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                codes[int(error["index"])] = int(error.get("code", -1))
+        except BaseException as exc:
+            for _, future in taken:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        at = 0
+        for docs, future in taken:
+            if not future.done():
+                future.set_result(codes[at : at + len(docs)])
+            at += len(docs)
+
+
 class EventStore:
     """Loads and appends streams of commits in one collection.
 
@@ -149,30 +226,47 @@ class EventStore:
         cache_streams: int = 20_000,
     ) -> None:
         self.commits = db[collection]
+        self.markers = db[f"{collection}_outbox"]
         self.on_append = on_append
         self._clock = clock or SystemClock()
         self._watchers: list[Callable[[PendingCommit], None]] = []
         self._seen: OrderedDict[str, Stream] = OrderedDict()
         self.cache_streams = cache_streams
+        self._commit_writer = _GroupWriter(self.commits)
+        self._marker_writer = _GroupWriter(self.markers)
+        ownership.register(self)
 
     async def ensure_indexes(self) -> None:
-        """Create the indexes (idempotent): the version guard and the relay's filter."""
+        """Create the indexes (idempotent): the version guard (and the stream read)."""
         await self.commits.create_index(
             [("stream", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
         )
-        await self.commits.create_index(
-            [("outbox_pending", ASCENDING), ("stream", ASCENDING), ("version", ASCENDING)],
-            name="outbox_pending",
-        )
+
+    def forget(self, stream: str) -> None:
+        """Drop what this process cached of `stream` (another writer moved it)."""
+        self._seen.pop(stream, None)
+
+    def forget_all(self) -> None:
+        """Drop every cached stream (this process no longer owns their partitions)."""
+        self._seen.clear()
+
+    async def load_owned(self, stream: str) -> Stream:
+        """The stream as this process last saw it, read from the database only on a miss.
+
+        For a writer that owns the stream's partition: if another process appended
+        meanwhile, the next append conflicts, drops the entry, and the retry reads anew.
+        """
+        known = self._seen.get(stream)
+        if known is None:
+            return await self.load(stream)
+        self._seen.move_to_end(stream)
+        return Stream(stream, known.version, list(known.events), set(known.handled))
 
     async def load(self, stream: str) -> Stream:
         """Every commit of `stream` in version order, folded into one `Stream`.
 
-        Commits are read by `_id` (`<stream>#<version>`) one version after another,
-        starting after the last version this process has already seen: FerretDB's
-        SQLite backend answers an `_id` match from its primary key but scans and
-        decodes the whole collection for any other filter, so a field query here
-        would make every message cost time proportional to all data ever stored.
+        What this process has already seen is not read again: one query fetches the
+        commits after the last version known here (all of them on a miss).
         """
         known = self._seen.get(stream)
         loaded = Stream(stream)
@@ -180,13 +274,14 @@ class EventStore:
             self._seen.move_to_end(stream)
             loaded.version, loaded.events = known.version, list(known.events)
             loaded.handled = set(known.handled)
-        while True:
-            doc = await self.commits.find_one(
-                {"_id": commit_id(stream, loaded.version + 1)}, {"outbox": False}
-            )
-            if doc is None:
-                break
-            self._fold(loaded, doc)
+        if loaded.version == 0:
+            query: dict[str, Any] = {"stream": stream}
+        else:
+            query = {"stream": stream, "version": {"$gt": loaded.version}}
+        cursor = self.commits.find(query, {"outbox": False}, sort=[("version", ASCENDING)])
+        async for doc in cursor:
+            if int(doc["version"]) == loaded.version + 1:
+                self._fold(loaded, doc)
         self._remember(loaded)
         return loaded
 
@@ -230,6 +325,7 @@ class EventStore:
             raise ValueError("a commit needs events, outbox entries or a handled message id")
         version = expected_version + 1
         entries = [_entry(item) for item in outbox]
+        now = self._clock.now()
         doc: dict[str, Any] = {
             "_id": commit_id(stream, version),
             "stream": stream,
@@ -239,17 +335,29 @@ class EventStore:
                 for event in events
             ],
             "outbox": entries,
-            "outbox_pending": bool(entries),
             "handled": [handled_message_id] if handled_message_id is not None else [],
-            "recorded_at": self._clock.now(),
+            "recorded_at": now,
         }
-        try:
-            await self.commits.insert_one(doc)
-        except DuplicateKeyError:
-            raise ConcurrencyConflict(stream, expected_version) from None
+        if entries:
+            # The marker first: its own write may fail only as a duplicate (a marker for
+            # this very commit id is there already), which is as good.
+            [marker_error] = await self._marker_writer.insert(
+                [{"_id": doc["_id"], "stream": stream, "version": version, "at": now}]
+            )
+            if marker_error not in (None, DUPLICATE_KEY):
+                raise RuntimeError(f"outbox marker for {doc['_id']!r} refused ({marker_error})")
+        [error] = await self._commit_writer.insert([doc])
+        if error == DUPLICATE_KEY:
+            self.forget(stream)
+            raise ConcurrencyConflict(stream, expected_version)
+        if error is not None:
+            raise RuntimeError(f"commit {doc['_id']!r} refused by the database ({error})")
         known = self._seen.get(stream)
         if known is not None and known.version == expected_version:
             self._fold(known, doc)  # what this process just wrote needs no read-back
+        elif known is None and expected_version == 0:
+            self._remember(Stream(stream))
+            self._fold(self._seen[stream], doc)
         if self.on_append is not None:
             self.on_append()
         if entries:
@@ -263,26 +371,43 @@ class EventStore:
         self._watchers.append(callback)
 
     async def pending(self, limit: int) -> list[PendingCommit]:
-        """Up to `limit` commits not yet marked sent, each stream's in version order."""
-        cursor = self.commits.find(
-            {"outbox_pending": True},
-            {"stream": True, "version": True, "outbox": True},
-            sort=[("stream", ASCENDING), ("version", ASCENDING)],
-            limit=limit,
-        )
-        return [_pending(doc) async for doc in cursor]
+        """Up to `limit` commits not yet marked sent, each stream's in version order.
+
+        Read from the markers; a marker whose commit never appeared (its append failed)
+        is removed once it is old enough that no append can still be under way.
+        """
+        markers = [
+            doc
+            async for doc in self.markers.find(
+                {}, sort=[("stream", ASCENDING), ("version", ASCENDING)], limit=limit
+            )
+        ]
+        found: list[PendingCommit] = []
+        orphans: list[str] = []
+        for marker in markers:
+            doc = await self.commits.find_one({"_id": marker["_id"]})
+            if doc is not None:
+                if doc.get("outbox"):
+                    found.append(_pending(doc))
+                else:
+                    orphans.append(str(marker["_id"]))  # the commit that won had none
+            elif (self._clock.now() - _aware(marker["at"])).total_seconds() > ORPHAN_MARKER_AFTER_S:
+                orphans.append(str(marker["_id"]))
+        if orphans:
+            await self.markers.delete_many({"_id": {"$in": orphans}})
+        return found
 
     async def pending_commit(self, stream: str, version: int) -> PendingCommit | None:
         """The commit at `version` of `stream` if its outbox is still pending."""
+        if await self.markers.find_one({"_id": commit_id(stream, version)}) is None:
+            return None
         doc = await self.commits.find_one({"_id": commit_id(stream, version)})
-        return _pending(doc) if doc is not None and doc.get("outbox_pending") else None
+        return _pending(doc) if doc is not None and doc.get("outbox") else None
 
-    async def mark_sent(self, commit: PendingCommit) -> None:
-        """Record that every outbox entry of `commit` reached Kafka."""
-        await self.commits.update_one(
-            {"_id": commit.id},
-            {"$set": {"outbox_pending": False, "outbox_sent_at": self._clock.now()}},
-        )
+    async def mark_sent(self, commits: Sequence[PendingCommit]) -> None:
+        """Record that every outbox entry of `commits` reached Kafka (one command)."""
+        if commits:
+            await self.markers.delete_many({"_id": {"$in": [commit.id for commit in commits]}})
 
 
 def _entry(item: Outgoing) -> dict[str, Any]:

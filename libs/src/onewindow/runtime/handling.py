@@ -39,7 +39,9 @@ async def handle(
     """Apply the message `message_id` to `stream` exactly once.
 
     If the stream already records `message_id` as handled, nothing changes and this
-    returns False. Otherwise `decide` sees the current stream and its decision is
+    returns False (a redelivery that this process's cache has not seen yet is caught by
+    the append's conflict, after which the stream is read from the database). Otherwise
+    `decide` sees the current stream and its decision is
     appended together with `message_id` (even an empty decision, so a redelivery is
     recognised); returns True. On a concurrency conflict the stream is loaded again and
     `decide` asked again; a conflict beyond `max_conflicts` is raised.
@@ -47,7 +49,9 @@ async def handle(
     """
     conflicts = 0
     while True:
-        current = await store.load(stream)
+        # The first try trusts what this process cached of the stream (it owns the
+        # stream's partition); after a conflict the stream is read anew.
+        current = await (store.load_owned(stream) if conflicts == 0 else store.load(stream))
         if message_id in current.handled:
             log.info(
                 "message already handled",

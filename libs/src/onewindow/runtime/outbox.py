@@ -7,10 +7,10 @@ Each stream's commits go out in version order.
 
 Two ways to find work. Commits appended through this relay's own `EventStore` are
 handed over as they are written (no query at all); a full look for pending commits
-runs at start, on `wake()`, after a failure and every `rescan_interval` seconds, and
-finds what other processes (or a crashed one) left behind. The split matters on
-FerretDB 1.24 over SQLite, where a filter other than `_id` equality reads the whole
-collection.
+(the store's outbox markers, which hold only what is in flight) runs at start, on
+`wake()`, after a failure and every `rescan_interval` seconds, and finds what other
+processes (or a crashed one) left behind. What one pass published is marked sent with
+one database command.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class OutboxRelay:
             except Exception as exc:
                 failed.setdefault(commit.stream, exc)
             sends.append((commit, futures))
-        published = 0
+        delivered: list[PendingCommit] = []
         for commit, futures in sends:
             results = await asyncio.gather(*futures, return_exceptions=True)
             errors = [result for result in results if isinstance(result, BaseException)]
@@ -169,16 +169,17 @@ class OutboxRelay:
                 failed.setdefault(commit.stream, errors[0])
             if commit.stream in failed:
                 continue  # neither this commit nor a later one of its stream is marked
-            await self._mark_sent(commit)
+            delivered.append(commit)
+        await self._mark_sent(delivered)
+        for commit in delivered:
             self._remember(commit)
-            published += len(commit.outbox)
             self._log_published(commit)
         if failed:
             stream, error = next(iter(failed.items()))
             raise RelayFailed(
                 f"{len(failed)} stream(s) not published, e.g. {stream!r}: {error!r}"
             ) from error
-        return published
+        return sum(len(commit.outbox) for commit in delivered)
 
     async def _send(self, entry: OutboxEntry) -> asyncio.Future[Any]:
         return await self._broker.publish(
@@ -190,8 +191,8 @@ class OutboxRelay:
             no_confirm=True,
         )
 
-    async def _mark_sent(self, commit: PendingCommit) -> None:
-        await self._store.mark_sent(commit)
+    async def _mark_sent(self, commits: Sequence[PendingCommit]) -> None:
+        await self._store.mark_sent(commits)
 
     def _remember(self, commit: PendingCommit) -> None:
         if len(self._published_through) >= REMEMBERED_STREAMS:

@@ -1,7 +1,15 @@
 """The subscriber runtime: one FastStream subscriber per topic, with bounded retries and a DLQ.
 
-Ack policy, stated once for every subscriber: the offset is committed only after the
-handler returned, that is after its commit is durable. A handler that keeps failing is
+Batches: each subscriber fetches up to `batch_size` records at once, handles records of
+different keys concurrently and records of one key one after another in offset order
+(a case's messages share its key, so a case is never handled twice at once), and
+commits the batch's offsets once, after every record of it was handled. The event
+store's group commit turns the batch's concurrent appends into few database writes.
+A record that cannot be handled yet (its handler keeps failing) holds back only the
+offset commit, never another key.
+
+Ack policy, stated once for every subscriber: the offsets are committed only after the
+handlers returned, that is after their commits are durable. A handler that keeps failing is
 retried in-process with exponential backoff; after `max_attempts` the record goes to
 `<topic>.dlq` (original value and headers, plus `x-dlq-*` headers saying why and
 where from) and is then acknowledged, so the partition moves on. A record that cannot
@@ -15,11 +23,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -31,11 +39,15 @@ from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time,
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
 from onewindow.runtime.logs import message_context
+from onewindow.runtime.ownership import forget_owned
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message, Envelope], Awaitable[None]]
 MAX_BACKOFF_S = 30.0
+# Records one fetch hands over at most, and how long a fetch waits for the first one.
+BATCH_SIZE = 200
+BATCH_WAIT_MS = 100
 
 
 def subscribe(
@@ -48,6 +60,7 @@ def subscribe(
     max_attempts: int = 5,
     backoff_s: float = 0.2,
     source: str,
+    batch_size: int = BATCH_SIZE,
 ) -> None:
     """Consume registry topic `topic` as consumer group `group_id` with `handler`.
 
@@ -71,10 +84,25 @@ def subscribe(
         group_id=topic_prefix + group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        batch=True,
+        max_records=batch_size,
+        batch_timeout_ms=BATCH_WAIT_MS,
+        listener=_ForgetOnRebalance(),
         parser=_tolerant_parser,
-        decoder=_raw_body,
+        decoder=_raw_bodies,
         title=f"{topic_prefix}{topic}:{group_id}",
-    )(consumer.on_record)
+    )(consumer.on_batch)
+
+
+class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Streams cached for partitions this process may no longer own are dropped."""
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        if revoked:
+            forget_owned()
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,8 +115,28 @@ class _Consumer:
     backoff_s: float
     source: str
 
-    async def on_record(self, body: bytes, message: KafkaMessage) -> None:
-        record: ConsumerRecord[Any, Any] = message.raw_message
+    async def on_batch(self, bodies: list[bytes], message: KafkaMessage) -> None:
+        """Handle a fetched batch: keys concurrently, each key's records in order.
+
+        Raises (so the batch is not acknowledged and is delivered again) only if a
+        record could neither be handled nor set aside on the dead-letter topic.
+        """
+        records: Sequence[ConsumerRecord[Any, Any]] = message.raw_message
+        by_key: dict[tuple[int, bytes | None], list[ConsumerRecord[Any, Any]]] = {}
+        for record in records:
+            by_key.setdefault((record.partition, record.key), []).append(record)
+        outcomes = await asyncio.gather(
+            *(self._in_order(group) for group in by_key.values()), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _in_order(self, records: list[ConsumerRecord[Any, Any]]) -> None:
+        for record in records:
+            await self.on_record(record)
+
+    async def on_record(self, record: ConsumerRecord[Any, Any]) -> None:
         try:
             envelope = parse_headers(record.headers)
             model = catalog.by_type(envelope.type)
@@ -177,27 +225,30 @@ class _Consumer:
         )
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    # The body is parsed here, not by FastStream, so that bad JSON reaches the DLQ
+async def _raw_bodies(message: StreamMessage[Any]) -> list[bytes]:
+    # The bodies are parsed here, not by FastStream, so that bad JSON reaches the DLQ
     # instead of failing before the handler (which would loop on NACK).
-    return bytes(message.body)
+    return [bytes(record.value or b"") for record in message.raw_message]
 
 
 async def _tolerant_parser(
-    record: ConsumerRecord[Any, Any],
-    original: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
+    records: tuple[ConsumerRecord[Any, Any], ...],
+    original: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
     # FastStream decodes header values as strict UTF-8; one bad header would make the
-    # record unparseable and the partition stuck. Decode leniently for FastStream and
-    # keep the untouched record for the envelope check (which sends it to the DLQ).
+    # batch unparseable and the partition stuck. Decode leniently for FastStream and
+    # keep the untouched records for the envelope check (which sends them to the DLQ).
     try:
-        return await original(record)
+        return await original(records)
     except UnicodeDecodeError:
-        lenient = dataclasses.replace(
-            record, headers=[(name, _text(value).encode()) for name, value in record.headers]
+        lenient = tuple(
+            dataclasses.replace(
+                record, headers=[(name, _text(value).encode()) for name, value in record.headers]
+            )
+            for record in records
         )
         parsed = await original(lenient)
-        parsed.raw_message = record
+        parsed.raw_message = records
         return parsed
 
 

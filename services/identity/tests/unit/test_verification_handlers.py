@@ -60,6 +60,9 @@ class MemoryEventStore(EventStore):
         found = self.streams.get(stream, Stream(stream))
         return Stream(stream, found.version, list(found.events), set(found.handled))
 
+    async def load_owned(self, stream: str) -> Stream:
+        return await self.load(stream)
+
     async def append(
         self,
         stream: str,

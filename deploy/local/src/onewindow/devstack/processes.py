@@ -20,9 +20,14 @@ from onewindow.devstack.paths import state_dir
 
 @dataclass(frozen=True)
 class Managed:
-    """A process of the stack: its name, command line and log file."""
+    """A process of the stack: its name, command line and log file.
+
+    `stop_signal` asks it to stop (PostgreSQL shuts down fast on SIGINT; SIGTERM
+    would wait for every client to leave).
+    """
 
     name: str
+    stop_signal: signal.Signals = signal.SIGTERM
 
     @property
     def pid_file(self) -> Path:
@@ -53,8 +58,9 @@ class Managed:
         *,
         env: Mapping[str, str] | None = None,
         cwd: Path | None = None,
+        user: str | None = None,
     ) -> int:
-        """Start the process unless it already runs; return its pid."""
+        """Start the process unless it already runs (as `user` if given); return its pid."""
         if (pid := self.pid()) is not None:
             return pid
         with self.log_file.open("ab") as log:
@@ -66,16 +72,17 @@ class Managed:
                 env={**os.environ, **(env or {})},
                 cwd=cwd,
                 start_new_session=True,
+                user=user,
             )
         self.pid_file.write_text(str(proc.pid))
         return proc.pid
 
     def stop(self, timeout: float = 15.0) -> bool:
-        """SIGTERM the process group, SIGKILL it after `timeout`; True if it ran."""
+        """Signal the process group to stop, SIGKILL it after `timeout`; True if it ran."""
         pid = self.pid()
         if pid is None:
             return False
-        _signal_group(pid, signal.SIGTERM)
+        _signal_group(pid, self.stop_signal)
         deadline = time.monotonic() + timeout
         while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -98,12 +98,15 @@ def _start() -> Infrastructure:
         infra.start_ferretdb()
         kafka, mongo = infra.kafka_bootstrap(), infra.mongodb_url()
         kafka_version = local_kafka_version()
+    db_version = asyncio.run(database_version(mongo))
+    if source is Source.LOCAL:
+        db_version += f" on {infra.postgres_version()}"
     found = Infrastructure(
         source=source,
         kafka_bootstrap=kafka,
         mongodb_url=mongo,
         kafka_version=kafka_version,
-        database_version=asyncio.run(database_version(mongo)),
+        database_version=db_version,
     )
     found._containers = containers
     asyncio.run(ensure_topics(kafka, prefix=found.topic_prefix))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +35,7 @@ from onewindow.contracts.v1 import identity as idm
 from onewindow.contracts.v1 import residence_permit as rp
 from onewindow.contracts.v1 import work_permit as wp
 from onewindow.contracts.v1.common import PermitSide
+from onewindow.runtime import ownership
 from onewindow.runtime.calendar import WorkingCalendar
 from onewindow.runtime.clock import Clock, local_today
 from onewindow.runtime.eventstore import EventStore, Outgoing, Stream, outgoing
@@ -61,7 +63,11 @@ def load_extension(stream: Stream) -> Extension:
     )
 
 
-@dataclass
+# Cases whose index entry the saga remembers (least recent out).
+REMEMBERED_CASES = 20_000
+
+
+@dataclass(eq=False)
 class Saga:
     """The saga's handlers, wired with the store, the clock and the calendar."""
 
@@ -73,6 +79,17 @@ class Saga:
     _index_locks: tuple[asyncio.Lock, ...] = field(
         default_factory=lambda: tuple(asyncio.Lock() for _ in range(64))
     )
+    # What this process last wrote to each case's index entry, (version, fields): one
+    # case's messages reach one consumer, so the entry need not be read back, and a step
+    # that changes none of its fields writes nothing (dropped when partitions move).
+    _indexed: OrderedDict[str, tuple[int, dict[str, Any]]] = field(default_factory=OrderedDict)
+
+    def __post_init__(self) -> None:
+        ownership.register(self)
+
+    def forget_all(self) -> None:
+        """Drop what this process remembers of the case index (partitions moved)."""
+        self._indexed.clear()
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -123,26 +140,33 @@ class Saga:
         """
         if not case.application_id:
             return
+        fields = {
+            "status": case.status,
+            "open": case.is_open,
+            "clock": case.clock,
+            "due_on": case.due_on.isoformat() if case.due_on else None,
+            "escalated_for": case.escalated_for.isoformat() if case.escalated_for else None,
+        }
         async with self._index_locks[hash(case.application_id) % len(self._index_locks)]:
-            shown = await self.db.cases.find_one({"_id": case.application_id}, {"version": True})
-            if shown is not None and int(shown.get("version", 0)) >= version:
+            known = self._indexed.get(case.application_id)
+            if known is None:
+                shown = await self.db.cases.find_one(
+                    {"_id": case.application_id}, {"version": True}
+                )
+                known = (int(shown.get("version", 0)), {}) if shown is not None else (0, {})
+            if known[0] >= version:
                 return
-            await self._write_index(case, version)
+            if known[1] != fields:  # else nothing the index shows has changed
+                await self._write_index(case, version, fields)
+            self._indexed[case.application_id] = (version, fields)
+            self._indexed.move_to_end(case.application_id)
+            while len(self._indexed) > REMEMBERED_CASES:
+                self._indexed.popitem(last=False)
 
-    async def _write_index(self, case: Case, version: int) -> None:
+    async def _write_index(self, case: Case, version: int, fields: dict[str, Any]) -> None:
         await self.db.cases.update_one(
             {"_id": case.application_id},
-            {
-                "$set": {
-                    "status": case.status,
-                    "open": case.is_open,
-                    "clock": case.clock,
-                    "due_on": case.due_on.isoformat() if case.due_on else None,
-                    "escalated_for": case.escalated_for.isoformat() if case.escalated_for else None,
-                    "updated_at": self.clock.now(),
-                    "version": version,
-                }
-            },
+            {"$set": {**fields, "updated_at": self.clock.now(), "version": version}},
             upsert=True,
         )
         if case.status == "approved" and case.work.number:

@@ -8,6 +8,7 @@ applied once) and wakes the live streams.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +19,13 @@ from onewindow.contracts.message import Message
 from onewindow.contracts.reasons import describe
 from onewindow.contracts.v1 import applications as app
 from onewindow.contracts.v1.common import Reason
+from onewindow.runtime import ownership
 
 VIEWS = "applications_view"
 EXTENSIONS = "extensions_view"
 CASE_STATUS = "case_status"
+# Cases whose applied event ids the projection remembers (least recent out).
+REMEMBERED_CASES = 20_000
 PERMIT_CASES = "permit_cases"
 # Every collection this projection writes; a rebuild writes their `<name><suffix>` twins.
 COLLECTIONS = (VIEWS, EXTENSIONS, CASE_STATUS, PERMIT_CASES)
@@ -175,6 +179,15 @@ class Projection:
         self.extensions = db[EXTENSIONS + suffix]
         self.case_status = db[CASE_STATUS + suffix]
         self.permit_cases = db[PERMIT_CASES + suffix]
+        # The events each case's view holds, as this process last wrote them: one case's
+        # events reach one consumer, so the view need not be read back before each write
+        # (dropped when partitions move; read from the view on a miss).
+        self._applied: OrderedDict[str, list[str]] = OrderedDict()
+        ownership.register(self)
+
+    def forget_all(self) -> None:
+        """Drop what this process remembers of the views (partitions were reassigned)."""
+        self._applied.clear()
 
     async def ensure_indexes(self) -> None:
         views = self.views
@@ -207,10 +220,12 @@ class Projection:
         fields, timeline = found
         application_id = str(getattr(message, "application_id", ""))  # case events carry it
         # One case's events come from one partition, to one consumer, in order: reading
-        # and then writing by `_id` is safe, and `_id` alone is what FerretDB's SQLite
-        # backend can answer without scanning the collection.
-        current = await self.views.find_one({"_id": application_id}, {"applied": True})
-        if current is not None and envelope.id in current.get("applied", []):
+        # (or remembering) and then writing by `_id` is safe.
+        applied = self._applied.get(application_id)
+        if applied is None:
+            current = await self.views.find_one({"_id": application_id}, {"applied": True})
+            applied = list(current.get("applied", [])) if current is not None else []
+        if envelope.id in applied:
             return  # a redelivery: the view already holds this event
         await self.views.update_one(
             {"_id": application_id},
@@ -224,6 +239,7 @@ class Projection:
             },
             upsert=True,
         )
+        self._remember(application_id, [*applied, envelope.id][-APPLIED_KEPT:])
         if "status" in fields:
             # The gateway's command routes read this to refuse acting on decided cases.
             await self.case_status.update_one(
@@ -231,6 +247,12 @@ class Projection:
             )
         async with self.changed:
             self.changed.notify_all()
+
+    def _remember(self, application_id: str, applied: list[str]) -> None:
+        self._applied[application_id] = applied
+        self._applied.move_to_end(application_id)
+        while len(self._applied) > REMEMBERED_CASES:
+            self._applied.popitem(last=False)
 
     async def _extension(self, message: app.ExtensionDecided) -> None:
         grant = {
