@@ -380,8 +380,15 @@ def _ensure_database(bindir: Path, run: Path) -> None:
         raise RuntimeError(f"creating database {PG_DATABASE} failed: {created.stderr}")
     script = project_root() / "deploy/local/postgres/indexes.sql"
     applied = subprocess.run(
-        [*_client(bindir / "psql", run), "-d", PG_DATABASE, "-q", "-v", "ON_ERROR_STOP=1"]
-        + ["-f", str(script)],
+        [
+            *_client(bindir / "psql", run),
+            "-d",
+            PG_DATABASE,
+            "-qv",
+            "ON_ERROR_STOP=1",
+            "-f",
+            str(script),
+        ],
         capture_output=True,
         text=True,
         check=False,
