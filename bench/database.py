@@ -11,13 +11,20 @@ commands one application costs, it gives the ceiling the database sets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import socket
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from bench.procstats import cpu_seconds
 from bench.stats import summary
+from onewindow.devstack import infra
+from onewindow.devstack.processes import Managed
 from onewindow.runtime.mongo import make_client
 
 DOCUMENT_BYTES = 1500  # about an event-store commit with its outbox
@@ -30,7 +37,7 @@ async def database_baseline(
     operations: int,
     *,
     concurrency: int = 8,
-    server_pid: int | None = None,
+    server_pids: Sequence[int] = (),
     progress: Callable[[int], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Run `operations` commands against a fresh collection of `database`; drop it after."""
@@ -43,29 +50,36 @@ async def database_baseline(
         )
         counter = itertools.count()
         latencies: list[float] = []
+        errors: dict[str, int] = {}
 
         async def one(n: int) -> None:
             key = f"pre-{n % PRELOADED}"
             started = time.perf_counter()
-            match n % 3:
-                case 0:
-                    await collection.insert_one({"_id": f"new-{n}", "version": 1, "body": body})
-                case 1:
-                    await collection.find_one({"_id": key})
-                case _:
-                    await collection.update_one({"_id": key}, {"$inc": {"version": 1}})
-            latencies.append(time.perf_counter() - started)
+            try:
+                match n % 3:
+                    case 0:
+                        await collection.insert_one({"_id": f"new-{n}", "version": 1, "body": body})
+                    case 1:
+                        await collection.find_one({"_id": key})
+                    case _:
+                        await collection.update_one({"_id": key}, {"$inc": {"version": 1}})
+            except PyMongoError as exc:  # e.g. SQLite's "database is locked"
+                errors[type(exc).__name__ + ": " + str(exc)[:80]] = (
+                    errors.get(type(exc).__name__ + ": " + str(exc)[:80], 0) + 1
+                )
+            else:
+                latencies.append(time.perf_counter() - started)
             progress(1)
 
         async def client_at_work() -> None:
             while (n := next(counter)) < operations:
                 await one(n)
 
-        cpu_before = cpu_seconds(server_pid) if server_pid else None
+        cpu_before = _cpu(server_pids)
         started = time.perf_counter()
         await asyncio.gather(*(client_at_work() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-        cpu_after = cpu_seconds(server_pid) if server_pid else None
+        cpu_after = _cpu(server_pids)
     finally:
         await client.drop_database(database)
         await client.close()
@@ -75,6 +89,8 @@ async def database_baseline(
     found = summary(latencies)
     return {
         "operations": len(latencies),
+        "failed": sum(errors.values()),
+        "errors": errors,
         "concurrency": concurrency,
         "document_bytes": DOCUMENT_BYTES,
         "operations_per_s": len(latencies) / elapsed if elapsed > 0 else 0.0,
@@ -83,3 +99,34 @@ async def database_baseline(
             server_cpu * 1000 / len(latencies) if server_cpu is not None and latencies else None
         ),
     }
+
+
+def _cpu(pids: Sequence[int]) -> float | None:
+    if not pids:
+        return None
+    readings = [cpu_seconds(pid) for pid in pids]
+    return sum(r for r in readings if r is not None) if None not in readings else None
+
+
+@contextlib.contextmanager
+def sqlite_ferretdb(namespace: str) -> Iterator[tuple[str, int]]:
+    """A second FerretDB on its SQLite backend (what the local stack ran before), on a
+    free loopback port with data in a temporary folder: (URL, pid), stopped after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    managed = Managed(f"{namespace}-ferretdb-sqlite")
+    with tempfile.TemporaryDirectory(prefix="onewindow-sqlite-") as folder:
+        pid = managed.start(
+            [
+                str(infra.ferretdb_binary()),
+                f"--listen-addr=127.0.0.1:{port}",
+                "--handler=sqlite",
+                f"--sqlite-dir={folder}",
+            ]
+        )
+        try:
+            infra.wait_for_port(port, "FerretDB (SQLite)", managed, timeout=60)
+            yield f"mongodb://127.0.0.1:{port}/", pid
+        finally:
+            managed.stop()

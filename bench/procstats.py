@@ -38,12 +38,33 @@ def parse_memory_kib(status: str) -> dict[str, int]:
     return found
 
 
+def parse_children_cpu_seconds(stat: str, ticks_per_s: int = CLOCK_TICKS) -> float:
+    """CPU seconds of the process's children that exited and were waited for (cutime,
+    cstime: fields 16 and 17)."""
+    after_name = stat.rsplit(")", 1)[1].split()
+    return (int(after_name[13]) + int(after_name[14])) / ticks_per_s
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_seconds(pid: int) -> float | None:
-    """The process's CPU seconds so far, or None once it is gone."""
+    """The CPU seconds so far of the process and all its descendants (PostgreSQL runs a
+    process per connection), or None once the process is gone."""
     try:
-        return parse_cpu_seconds(Path(f"/proc/{pid}/stat").read_text())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        total = parse_cpu_seconds(stat) + parse_children_cpu_seconds(stat)
     except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
         return None
+    for child in _children(pid):
+        total += cpu_seconds(child) or 0.0
+    return total
 
 
 def memory_kib(pid: int) -> dict[str, int]:

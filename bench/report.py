@@ -48,12 +48,17 @@ def render(console: Console, result: dict[str, Any]) -> None:
         "rtt (one in flight)",
         f"p50 {_f(base['rtt']['p50_ms'], 2)} ms · p99 {_f(base['rtt']['p99_ms'], 2)} ms",
     )
-    db = base.get("database")
-    if db:
+    for key in ("database", "database_sqlite"):
+        db = base.get(key)
+        if not db:
+            continue
+        backend = db.get("backend", "")
         table.add_row(
-            f"database ({db['concurrency']} clients: insert, find, update by _id)",
+            f"database, FerretDB on {backend} ({db['concurrency']} clients: insert, find,"
+            " update by _id)",
             f"{_f(db['operations_per_s'], 0)} commands/s · p50 {_f(db['latency_ms']['p50'], 1)} ms"
-            f" · server CPU {_f(db['server_cpu_ms_per_operation'], 2)} ms/command",
+            f" · server CPU {_f(db['server_cpu_ms_per_operation'], 2)} ms/command"
+            f" · {db.get('failed', 0)} failed",
         )
     console.print(table)
     _system(console, result["system"])

@@ -19,7 +19,7 @@ from rich.progress import Progress
 
 from bench import baselines, flow
 from bench.applicants import Applicant, make_people, new_uscc, pairs, seed_registry
-from bench.database import database_baseline
+from bench.database import database_baseline, sqlite_ferretdb
 from bench.load import Driver, Outcome, Watcher, closed_loop, open_loop
 from bench.procstats import Sampler
 from bench.profile import RATE_HZ, record
@@ -30,7 +30,7 @@ from onewindow.contracts.topics import APPLICATIONS_EVENTS, REGISTRY
 
 EMPLOYERS = 40
 SETTLE_S = 2.0  # after a phase, let the last notifications and closings drain
-NOT_PROFILED = ("kafka", "ferretdb", "bench", "mailsink")  # not Python services
+NOT_PROFILED = ("kafka", "ferretdb", "postgres", "bench", "mailsink")  # not Python services
 
 
 @dataclass(frozen=True)
@@ -149,10 +149,22 @@ class Phases:
             stack.mongodb_url,
             f"{stack.namespace}_bench_probe",
             o.db_operations,
-            server_pid=self.pids.get("ferretdb"),
+            server_pids=[p for n in ("ferretdb", "postgres") if (p := self.pids.get(n))],
             progress=lambda n: self.progress.advance(task, n),
         )
-        return {"relay": relayed, "rtt": echoed, "database": database}
+        database["backend"] = "PostgreSQL"
+        # The backend the local stack used before, measured the same way beside it.
+        task = self.progress.add_task("baseline: database (SQLite)", total=o.db_operations)
+        with sqlite_ferretdb(stack.namespace) as (url, pid):
+            sqlite = await database_baseline(
+                url,
+                f"{stack.namespace}_bench_probe",
+                o.db_operations,
+                server_pids=[pid],
+                progress=lambda n: self.progress.advance(task, n),
+            )
+        sqlite["backend"] = "SQLite"
+        return {"relay": relayed, "rtt": echoed, "database": database, "database_sqlite": sqlite}
 
     def _track(self, label: str, total: int) -> Any:
         task = self.progress.add_task(label, total=total)

@@ -145,10 +145,12 @@ class BenchStack:
         return managed
 
     def pids(self) -> dict[str, int]:
-        """The pid of every process the run depends on: services, mail sink, Kafka, FerretDB."""
+        """The pid of every process the run depends on: services, mail sink, Kafka, FerretDB
+        and the PostgreSQL under it (its CPU includes every backend process)."""
         found = {name: m.pid() for name, m in self.processes.items()}
         found["kafka"] = infra.KAFKA.pid()
         found["ferretdb"] = infra.FERRETDB.pid()
+        found["postgres"] = infra.POSTGRES.pid()
         return {name: pid for name, pid in found.items() if pid is not None}
 
     def stop(self) -> None:

@@ -74,6 +74,11 @@ def test_a_tiny_run_reports_every_figure_and_cleans_up(
     assert result["derived"]["fan_out_efficiency"] > 0
     assert result["processes"]["per_process"]["gateway"]["peak_rss_mib"] > 0
     assert "ferretdb" in result["processes"]["per_process"]
+    assert "postgres" in result["processes"]["per_process"]
+    # The database baseline measures the stack's backend beside the one it replaced.
+    assert result["baselines"]["database"]["backend"] == "PostgreSQL"
+    assert result["baselines"]["database_sqlite"]["backend"] == "SQLite"
+    assert result["baselines"]["database_sqlite"]["operations_per_s"] > 0
     assert result["database"]["commands"]["applications"]  # the command trace was written
     assert set(result["profile"]["per_service"]) >= {"gateway", "applications"}
     assert "Raw broker" in ran.stdout
