@@ -104,7 +104,7 @@ async def database_baseline(
 def _cpu(pids: Sequence[int]) -> float | None:
     if not pids:
         return None
-    readings = [cpu_seconds(pid) for pid in pids]
+    readings = [cpu_seconds(pid, tree=True) for pid in pids]
     return sum(r for r in readings if r is not None) if None not in readings else None
 
 

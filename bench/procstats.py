@@ -54,17 +54,23 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """The CPU seconds so far of the process and all its descendants (PostgreSQL runs a
-    process per connection), or None once the process is gone."""
+def cpu_seconds(pid: int, *, tree: bool = False) -> float | None:
+    """The process's CPU seconds so far, or None once it is gone; with `tree`, those of
+    all its descendants too (PostgreSQL runs a process per connection)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
-        total = parse_cpu_seconds(stat) + parse_children_cpu_seconds(stat)
+        total = parse_cpu_seconds(stat)
     except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
         return None
-    for child in _children(pid):
-        total += cpu_seconds(child) or 0.0
+    if tree:
+        total += parse_children_cpu_seconds(stat)
+        for child in _children(pid):
+            total += cpu_seconds(child, tree=True) or 0.0
     return total
+
+
+# Processes measured with their descendants: PostgreSQL's backends do its work.
+TREES = frozenset({"postgres"})
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -109,7 +115,9 @@ class Sampler:
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._t0, self._busy0 = loop.time(), machine_busy_seconds()
-        self._cpu0 = {n: c for n, p in self.pids.items() if (c := cpu_seconds(p)) is not None}
+        self._cpu0 = {
+            n: c for n, p in self.pids.items() if (c := cpu_seconds(p, tree=n in TREES)) is not None
+        }
         self._peak = {}
         self._sample()
         self._task = asyncio.create_task(self._run())
@@ -136,7 +144,7 @@ class Sampler:
             machine_busy_s=machine_busy_seconds() - self._busy0,
         )
         for name, pid in self.pids.items():
-            now = cpu_seconds(pid)
+            now = cpu_seconds(pid, tree=name in TREES)
             if now is not None and name in self._cpu0:
                 usage.cpu_s[name] = now - self._cpu0[name]
             if (hwm := memory_kib(pid).get("VmHWM")) is not None:

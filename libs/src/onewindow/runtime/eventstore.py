@@ -12,12 +12,15 @@ the next `insert_many` (unordered, so one conflict fails only its own commit), a
 caller learns its own outcome. Under load one database command carries many commits.
 
 Outbox markers: a commit with messages to publish is preceded, in the same
-`insert_many`, by a marker `{_id: <commit id>}` in `<collection>_outbox`. The relay
-deletes the markers of what it published with one `delete_many`; what it finds there
-on a look is what is still to publish. Markers are written first, so a crash between
-the two inserts leaves a marker without a commit (removed once old), never a commit
-whose messages nobody will publish. The collection holds only what is in flight, so
-looking through it costs nothing as the history grows.
+`insert_many`, by a small marker document `{_id: "~outbox#<commit id>", outbox_marker:
+true}` in the same collection. The relay deletes the markers of what it published, many
+with one `delete_many`; a look for pending work reads the markers alone (an indexed
+equality), so it costs nothing as the history grows. Markers are written before their
+commits, so a crash between the two leaves a marker without a commit (removed once
+old), never a commit whose messages nobody will publish. (Not a conditional update:
+FerretDB 1.24 on PostgreSQL applies only some statements of a multi-statement
+`update` and leaks a connection per statement, measured here; one insert or one
+delete per call is safe.)
 
 Streams are cached per process: `load` reads only commits newer than what this process
 already knows, and `load_owned` (the unit of work's read) trusts the cache outright,
@@ -226,21 +229,21 @@ class EventStore:
         cache_streams: int = 20_000,
     ) -> None:
         self.commits = db[collection]
-        self.markers = db[f"{collection}_outbox"]
         self.on_append = on_append
         self._clock = clock or SystemClock()
         self._watchers: list[Callable[[PendingCommit], None]] = []
         self._seen: OrderedDict[str, Stream] = OrderedDict()
         self.cache_streams = cache_streams
-        self._commit_writer = _GroupWriter(self.commits)
-        self._marker_writer = _GroupWriter(self.markers)
+        self._writer = _GroupWriter(self.commits)
         ownership.register(self)
 
     async def ensure_indexes(self) -> None:
-        """Create the indexes (idempotent): the version guard (and the stream read)."""
+        """Create the indexes (idempotent): the version guard (and the stream read), and
+        the markers of commits whose messages are still to publish."""
         await self.commits.create_index(
             [("stream", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
         )
+        await self.commits.create_index([(MARKER_FIELD, ASCENDING)], name="outbox_marker")
 
     def forget(self, stream: str) -> None:
         """Drop what this process cached of `stream` (another writer moved it)."""
@@ -338,15 +341,14 @@ class EventStore:
             "handled": [handled_message_id] if handled_message_id is not None else [],
             "recorded_at": now,
         }
+        docs = [doc]
         if entries:
-            # The marker first: its own write may fail only as a duplicate (a marker for
-            # this very commit id is there already), which is as good.
-            [marker_error] = await self._marker_writer.insert(
-                [{"_id": doc["_id"], "stream": stream, "version": version, "at": now}]
-            )
-            if marker_error not in (None, DUPLICATE_KEY):
-                raise RuntimeError(f"outbox marker for {doc['_id']!r} refused ({marker_error})")
-        [error] = await self._commit_writer.insert([doc])
+            # The marker first; its own write may fail only as a duplicate (a marker for
+            # this very commit is there already), which is as good.
+            docs.insert(0, _marker(stream, version, now))
+        *marker_error, error = await self._writer.insert(docs)
+        if marker_error and marker_error[0] not in (None, DUPLICATE_KEY):
+            raise RuntimeError(f"outbox marker for {doc['_id']!r} refused ({marker_error[0]})")
         if error == DUPLICATE_KEY:
             self.forget(stream)
             raise ConcurrencyConflict(stream, expected_version)
@@ -378,14 +380,16 @@ class EventStore:
         """
         markers = [
             doc
-            async for doc in self.markers.find(
-                {}, sort=[("stream", ASCENDING), ("version", ASCENDING)], limit=limit
+            async for doc in self.commits.find(
+                {MARKER_FIELD: True},
+                sort=[("stream", ASCENDING), ("version", ASCENDING)],
+                limit=limit,
             )
         ]
         found: list[PendingCommit] = []
         orphans: list[str] = []
         for marker in markers:
-            doc = await self.commits.find_one({"_id": marker["_id"]})
+            doc = await self.commits.find_one({"_id": marker["of"]})
             if doc is not None:
                 if doc.get("outbox"):
                     found.append(_pending(doc))
@@ -394,12 +398,12 @@ class EventStore:
             elif (self._clock.now() - _aware(marker["at"])).total_seconds() > ORPHAN_MARKER_AFTER_S:
                 orphans.append(str(marker["_id"]))
         if orphans:
-            await self.markers.delete_many({"_id": {"$in": orphans}})
+            await self._delete_markers(orphans)
         return found
 
     async def pending_commit(self, stream: str, version: int) -> PendingCommit | None:
         """The commit at `version` of `stream` if its outbox is still pending."""
-        if await self.markers.find_one({"_id": commit_id(stream, version)}) is None:
+        if await self.commits.find_one({"_id": marker_id(commit_id(stream, version))}) is None:
             return None
         doc = await self.commits.find_one({"_id": commit_id(stream, version)})
         return _pending(doc) if doc is not None and doc.get("outbox") else None
@@ -407,7 +411,32 @@ class EventStore:
     async def mark_sent(self, commits: Sequence[PendingCommit]) -> None:
         """Record that every outbox entry of `commits` reached Kafka (one command)."""
         if commits:
-            await self.markers.delete_many({"_id": {"$in": [commit.id for commit in commits]}})
+            await self._delete_markers([marker_id(commit.id) for commit in commits])
+
+    async def _delete_markers(self, ids: list[str]) -> None:
+        # The equality is answered from the markers' index; `$in` is then checked on
+        # those few documents only (FerretDB pushes no `$in` down).
+        await self.commits.delete_many({MARKER_FIELD: True, "_id": {"$in": ids}})
+
+
+MARKER_FIELD = "outbox_marker"
+
+
+def marker_id(commit: str) -> str:
+    """The `_id` of the outbox marker of the commit `commit`."""
+    return f"~outbox#{commit}"
+
+
+def _marker(stream: str, version: int, at: datetime) -> dict[str, Any]:
+    # Its own (stream, version) pair keeps the unique index satisfied.
+    return {
+        "_id": marker_id(commit_id(stream, version)),
+        "stream": f"~outbox#{stream}",
+        "version": version,
+        MARKER_FIELD: True,
+        "of": commit_id(stream, version),
+        "at": at,
+    }
 
 
 def _entry(item: Outgoing) -> dict[str, Any]:

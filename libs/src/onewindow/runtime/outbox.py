@@ -9,8 +9,9 @@ Two ways to find work. Commits appended through this relay's own `EventStore` ar
 handed over as they are written (no query at all); a full look for pending commits
 (the store's outbox markers, which hold only what is in flight) runs at start, on
 `wake()`, after a failure and every `rescan_interval` seconds, and finds what other
-processes (or a crashed one) left behind. What one pass published is marked sent with
-one database command.
+processes (or a crashed one) left behind. What the relay publishes as it comes is
+marked sent in bulk, one database command for up to `MARK_BATCH` commits or every
+`MARK_DELAY_S`: a crash in between publishes those again, which receivers ignore.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ REMEMBERED_STREAMS = 100_000
 # they are dropped and the next full look finds them instead.
 QUEUED_COMMITS = 10_000
 MAX_FAILURE_BACKOFF_S = 5.0
+# Published commits whose markers wait to be deleted together, and for how long at most.
+MARK_BATCH = 200
+MARK_DELAY_S = 0.5
 
 
 class RelayFailed(RuntimeError):
@@ -69,6 +73,8 @@ class OutboxRelay:
         self._rescan_interval = rescan_interval
         self._appended: list[PendingCommit] = []
         self._published_through: dict[str, int] = {}
+        self._unmarked: list[PendingCommit] = []
+        self._unmarked_since = 0.0
         self._rescan = True
         self._woken = asyncio.Event()
         store.watch(self._note_appended)
@@ -93,9 +99,15 @@ class OutboxRelay:
             try:
                 if self._rescan or time.monotonic() >= next_scan:
                     self._rescan = False
+                    await self._mark_deferred()  # a look must not find them again
                     await self.drain_once()
                     next_scan = time.monotonic() + self._rescan_interval
                 await self._relay_appended()
+                if self._unmarked and (
+                    len(self._unmarked) >= MARK_BATCH
+                    or time.monotonic() - self._unmarked_since >= MARK_DELAY_S
+                ):
+                    await self._mark_deferred()
                 failures = 0
             except Exception:
                 failures += 1
@@ -105,9 +117,24 @@ class OutboxRelay:
                 continue
             if not self._appended and not self._rescan:
                 wait = max(0.0, min(self._poll_interval, next_scan - time.monotonic()))
+                if self._unmarked:
+                    wait = min(
+                        wait, max(0.0, self._unmarked_since + MARK_DELAY_S - time.monotonic())
+                    )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._woken.wait(), wait)
             self._woken.clear()
+
+    async def _mark_deferred(self) -> None:
+        unmarked, self._unmarked = self._unmarked, []
+        if unmarked:
+            try:
+                await self._mark_sent(unmarked)
+            except BaseException:
+                self._unmarked = unmarked + self._unmarked  # marked with the next ones
+                raise
+            if self._unmarked:
+                self._unmarked_since = time.monotonic()
 
     async def drain_once(self) -> int:
         """Publish every entry pending now, whoever appended it; return how many went out.
@@ -136,7 +163,7 @@ class OutboxRelay:
                 batch += await self._pending_before(commit, after=last or 0)
             batch.append(commit)
             queued[commit.stream] = commit.version
-        return await self._publish(batch)
+        return await self._publish(batch, defer_marks=True)
 
     async def _pending_before(self, commit: PendingCommit, *, after: int) -> list[PendingCommit]:
         earlier: list[PendingCommit] = []
@@ -147,7 +174,7 @@ class OutboxRelay:
             earlier.append(previous)
         return earlier[::-1]
 
-    async def _publish(self, commits: Sequence[PendingCommit]) -> int:
+    async def _publish(self, commits: Sequence[PendingCommit], *, defer_marks: bool = False) -> int:
         # Everything is handed to the producer first and awaited afterwards: the
         # idempotent producer keeps each partition in order, and waiting per message
         # would cost a round trip each.
@@ -170,7 +197,12 @@ class OutboxRelay:
             if commit.stream in failed:
                 continue  # neither this commit nor a later one of its stream is marked
             delivered.append(commit)
-        await self._mark_sent(delivered)
+        if defer_marks:
+            if delivered and not self._unmarked:
+                self._unmarked_since = time.monotonic()
+            self._unmarked += delivered
+        else:
+            await self._mark_sent(delivered)
         for commit in delivered:
             self._remember(commit)
             self._log_published(commit)

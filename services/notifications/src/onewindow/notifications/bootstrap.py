@@ -81,6 +81,7 @@ def build(
         supervisor_email=settings.supervisor_email,
         webhooks=settings.webhooks,
         on_recorded=dispatcher.submit,
+        hold=dispatcher.hold,
     )
     register(broker, intake, topic_prefix=settings.topic_prefix, group_id=settings.consumer_group)
 

@@ -3,8 +3,8 @@
 - `idempotency`: one document per (caller, key) claim; unique index on both.
 - `case_owners`: who may see a case (`_id` = application id).
 - `extension_owners`: who may see an extension (`_id` = extension id).
-- `case_status`: each case's current status (`_id` = application id, `status`),
-  written by the read model; read here to refuse a withdrawal once decided.
+- `applications_view`: the read model's case views; their `status` is read here to
+  refuse a withdrawal once decided.
 - `permit_cases`: each issued work permit's case (`_id` = permit number,
   `application_id`), written by the read model; read here to find who may extend it.
 
@@ -159,12 +159,12 @@ class CaseFacts:
     """What the read model knows of a case: its status, and the case of a work permit."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self.statuses = db["case_status"]
+        self.views = db["applications_view"]
         self.permits = db["permit_cases"]
 
     async def status(self, application_id: str) -> str | None:
-        document = await self.statuses.find_one({"_id": application_id})
-        return None if document is None else str(document["status"])
+        document = await self.views.find_one({"_id": application_id}, {"status": True})
+        return None if document is None or "status" not in document else str(document["status"])
 
     async def case_of_permit(self, work_permit_number: str) -> str | None:
         document = await self.permits.find_one({"_id": work_permit_number})

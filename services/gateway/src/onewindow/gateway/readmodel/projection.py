@@ -23,12 +23,11 @@ from onewindow.runtime import ownership
 
 VIEWS = "applications_view"
 EXTENSIONS = "extensions_view"
-CASE_STATUS = "case_status"
 # Cases whose applied event ids the projection remembers (least recent out).
 REMEMBERED_CASES = 20_000
 PERMIT_CASES = "permit_cases"
 # Every collection this projection writes; a rebuild writes their `<name><suffix>` twins.
-COLLECTIONS = (VIEWS, EXTENSIONS, CASE_STATUS, PERMIT_CASES)
+COLLECTIONS = (VIEWS, EXTENSIONS, PERMIT_CASES)
 APPLIED_KEPT = 200  # event ids remembered per case to recognise redeliveries
 
 
@@ -177,7 +176,6 @@ class Projection:
         self.changed = asyncio.Condition()
         self.views = db[VIEWS + suffix]
         self.extensions = db[EXTENSIONS + suffix]
-        self.case_status = db[CASE_STATUS + suffix]
         self.permit_cases = db[PERMIT_CASES + suffix]
         # The events each case's view holds, as this process last wrote them: one case's
         # events reach one consumer, so the view need not be read back before each write
@@ -240,11 +238,6 @@ class Projection:
             upsert=True,
         )
         self._remember(application_id, [*applied, envelope.id][-APPLIED_KEPT:])
-        if "status" in fields:
-            # The gateway's command routes read this to refuse acting on decided cases.
-            await self.case_status.update_one(
-                {"_id": application_id}, {"$set": {"status": fields["status"]}}, upsert=True
-            )
         async with self.changed:
             self.changed.notify_all()
 

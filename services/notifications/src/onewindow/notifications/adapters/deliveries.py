@@ -125,12 +125,33 @@ class DeliveryLog:
         )
         await self.attempts.create_index([("delivery_id", ASCENDING)], name="delivery")
 
-    async def record(self, delivery: Delivery) -> bool:
-        """Record the intent to deliver; False if it was recorded before (by anyone)."""
+    async def record(
+        self, delivery: Delivery, *, owner: str | None = None, lease_until: datetime | None = None
+    ) -> bool:
+        """Record the intent to deliver; False if it was recorded before (by anyone).
+
+        With an `owner`, the intent is recorded already held by it for attempt 1 until
+        `lease_until` (the recorder attempts it at once, with no claim to read back).
+        Whoever recorded it first is the only one who can hold attempt 1 this way; if the
+        recorder dies before it settles, the lease lapses and a claim takes attempt 2.
+        """
+        doc = _to_document(delivery)
+        if owner is not None:
+            doc.update(owner=owner, lease_until=lease_until, attempts=1)
         try:
-            await self.deliveries.insert_one(_to_document(delivery))
+            await self.deliveries.insert_one(doc)
         except DuplicateKeyError:
             return False
+        if owner is not None:
+            await self.attempts.insert_one(
+                {
+                    "_id": attempt_id(delivery.id, 1),
+                    "delivery_id": delivery.id,
+                    "owner": owner,
+                    "claimed_at": delivery.created_at,
+                    "lease_until": lease_until,
+                }
+            )
         return True
 
     async def get(self, delivery_id: str) -> Delivery | None:
@@ -228,6 +249,16 @@ class DeliveryLog:
         if error is not None:
             fields["last_error"] = error
         return await self._update_if(delivery_id, condition, fields)
+
+    async def record_outcome(
+        self, delivery_id: str, *, state: DeliveryState, at: datetime, error: str | None = None
+    ) -> None:
+        """Mirror an outcome that its commit in the event store already decided (the one
+        commit per delivery that can win), so no condition needs reading first."""
+        fields: dict[str, Any] = {"state": state, "finished_at": at, "lease_until": NEVER}
+        if error is not None:
+            fields["last_error"] = error
+        await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
 
     async def attempts_of(self, delivery_id: str) -> list[dict[str, Any]]:
         """The attempt records of a delivery (owner, claimed_at, lease_until), in order."""

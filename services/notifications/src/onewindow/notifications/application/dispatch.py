@@ -78,16 +78,21 @@ class Dispatcher:
         self._poll_interval_s = poll_interval_s
         self._slots = asyncio.Semaphore(concurrency)
         self._batch = concurrency * 4
-        self._fresh: list[str] = []
+        self._fresh: list[str | Delivery] = []
         self._woken = asyncio.Event()
         # Attempts running in this process: never claimed again here while they run,
         # even if a moved clock (end-to-end tests) lets their lease lapse meanwhile.
         self._in_flight: set[str] = set()
 
-    def submit(self, delivery_ids: Iterable[str]) -> None:
-        """Attempt these freshly recorded deliveries as soon as possible."""
-        self._fresh.extend(delivery_ids)
+    def submit(self, deliveries: Iterable[str | Delivery]) -> None:
+        """Attempt these freshly recorded deliveries as soon as possible: by id (claimed
+        first), or as recorded held by this dispatcher (`hold`), attempted at once."""
+        self._fresh.extend(deliveries)
         self._woken.set()
+
+    def hold(self, now: datetime) -> tuple[str, datetime]:
+        """Who holds a delivery recorded now for its first attempt, and until when."""
+        return self.owner, now + self._lease
 
     async def run(self) -> None:
         """Deliver forever: submitted deliveries at once, due ones at every poll."""
@@ -100,7 +105,7 @@ class Dispatcher:
                     # A full batch means more are waiting: look again without pausing.
                     pause = 0.0 if len(due) == self._batch else self._poll_interval_s
                     next_scan = time.monotonic() + pause
-                    ids += [i for i in due if i not in ids]
+                    ids += [i for i in due if i not in ids]  # a held one is not due
                 await self.attempt_all(ids)
             except asyncio.CancelledError:
                 raise
@@ -113,36 +118,43 @@ class Dispatcher:
                     await asyncio.wait_for(self._woken.wait(), wait)
             self._woken.clear()
 
-    async def attempt_all(self, delivery_ids: Iterable[str]) -> None:
+    async def attempt_all(self, deliveries: Iterable[str | Delivery]) -> None:
         """Attempt each delivery (at most `concurrency` at a time); errors are logged."""
 
-        async def one(delivery_id: str) -> None:
+        async def one(delivery: str | Delivery) -> None:
+            the_id = delivery if isinstance(delivery, str) else delivery.id
             async with self._slots:
                 try:
-                    await self.attempt(delivery_id)
+                    await self.attempt(delivery)
                 except Exception:
                     # The lease lapses and the periodic look tries again.
-                    log.exception("delivery attempt failed", extra={"delivery_id": delivery_id})
+                    log.exception("delivery attempt failed", extra={"delivery_id": the_id})
 
-        await asyncio.gather(*(one(i) for i in dict.fromkeys(delivery_ids)))
+        unique = {(d if isinstance(d, str) else d.id): d for d in deliveries}
+        await asyncio.gather(*(one(d) for d in unique.values()))
 
-    async def attempt(self, delivery_id: str) -> None:
-        """One attempt at one delivery, if it is pending, due and free; else nothing."""
-        if delivery_id in self._in_flight:
+    async def attempt(self, delivery: str | Delivery) -> None:
+        """One attempt at one delivery: given by id, if it is pending, due and free (else
+        nothing); given as recorded held by this dispatcher, at once."""
+        the_id = delivery if isinstance(delivery, str) else delivery.id
+        if the_id in self._in_flight:
             return
-        self._in_flight.add(delivery_id)
+        self._in_flight.add(the_id)
         try:
-            await self._attempt(delivery_id)
+            await self._attempt(delivery)
         finally:
-            self._in_flight.discard(delivery_id)
+            self._in_flight.discard(the_id)
 
-    async def _attempt(self, delivery_id: str) -> None:
+    async def _attempt(self, given: str | Delivery) -> None:
         now = self._clock.now()
-        delivery = await self._deliveries.claim(
-            delivery_id, owner=self.owner, now=now, lease=self._lease
-        )
-        if delivery is None or await self._settle_from_record(delivery):
-            return
+        if isinstance(given, str):
+            delivery = await self._deliveries.claim(
+                given, owner=self.owner, now=now, lease=self._lease
+            )
+            if delivery is None or await self._settle_from_record(delivery):
+                return
+        else:
+            delivery = given  # recorded a moment ago, held by this dispatcher: no outcome yet
         try:
             await self._send(delivery, now)
         except Exception as error:
@@ -238,9 +250,8 @@ class Dispatcher:
             # A claimant whose lease lapsed recorded an outcome first: that one stands.
             await self._settle_from_record(delivery)
             return
-        await self._deliveries.settle(
-            delivery.id, state=state, at=now, error=error or None, owner=self.owner
-        )
+        # The outcome's commit is the one that can win for this delivery: mirror it.
+        await self._deliveries.record_outcome(delivery.id, state=state, at=now, error=error or None)
         ATTEMPTS.labels(delivery.channel, state).inc()
         if state == "sent":
             log.info("notification sent", extra=_fields(delivery))

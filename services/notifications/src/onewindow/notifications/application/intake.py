@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime
 
 from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
@@ -42,8 +44,12 @@ class Intake:
         *,
         supervisor_email: str,
         webhooks: Mapping[str, str],
-        on_recorded: Callable[[list[str]], None] = lambda ids: None,
+        on_recorded: Callable[[list[Delivery]], None] = lambda deliveries: None,
+        hold: Callable[[datetime], tuple[str, datetime]] | None = None,
     ) -> None:
+        """`on_recorded` gets the deliveries this intake recorded; with `hold`, which
+        names the holder and the lease's end for a moment, they are recorded already held
+        for their first attempt (see `DeliveryLog.record`)."""
         self._deliveries = deliveries
         self._employers = employers
         self._renderer = renderer
@@ -51,15 +57,16 @@ class Intake:
         self._supervisor_email = supervisor_email
         self._webhooks = webhooks
         self._on_recorded = on_recorded
+        self._hold = hold
 
     async def on_event(self, message: Message, envelope: Envelope) -> None:
         """Record the deliveries `message` calls for (none for events nobody is told of)."""
         if isinstance(message, ApplicationReceived):
             await self._employers.remember(message.application_id, message.employer_uscc)
         recorded = [
-            delivery.id
+            held
             for delivery in await self.deliveries_for(message, envelope)
-            if await self._record(delivery)
+            if (held := await self._record(delivery)) is not None
         ]
         if recorded:
             self._on_recorded(recorded)
@@ -104,8 +111,15 @@ class Intake:
             created_at=self._clock.now(),
         )
 
-    async def _record(self, delivery: Delivery) -> bool:
-        fresh = await self._deliveries.record(delivery)
+    async def _record(self, delivery: Delivery) -> Delivery | None:
+        """The delivery as recorded (held for attempt 1 with `hold`), None if it was
+        recorded before."""
+        if self._hold is not None:
+            owner, lease_until = self._hold(delivery.created_at)
+            fresh = await self._deliveries.record(delivery, owner=owner, lease_until=lease_until)
+            delivery = replace(delivery, attempts=1)
+        else:
+            fresh = await self._deliveries.record(delivery)
         log.info(
             "delivery recorded" if fresh else "delivery already recorded",
             extra={
@@ -116,4 +130,4 @@ class Intake:
                 "recipient": delivery.recipient_masked,
             },
         )
-        return fresh
+        return delivery if fresh else None
