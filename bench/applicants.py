@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -134,3 +135,34 @@ async def seed_registry(
 
     await asyncio.gather(*(clerk_at_work() for _ in range(concurrency)))
     return len(employers) + 3 * len(people)
+
+
+async def clerks_at_work(
+    http: httpx.AsyncClient, clerks: int, today: date, stop: asyncio.Event
+) -> dict[str, Any]:
+    """`clerks` clerks, each recording a new person's certificates one PUT after another
+    until `stop` is set; every answer counted as it came (no retries)."""
+    answers: Counter[int] = Counter()
+    errors: Counter[str] = Counter()
+
+    async def clerk(number: int) -> None:
+        headers = bearer("clerk", f"bench-clerk-{number}")
+        while not stop.is_set():
+            [person] = make_people(1)
+            for kind, record in certificates(person, today).items():
+                path = f"/v1/registry/certificates/{person.certificate_id(kind)}"
+                try:
+                    response = await http.put(path, json=record, headers=headers)
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] += 1
+                    continue
+                answers[response.status_code] += 1
+
+    await asyncio.gather(*(clerk(n) for n in range(clerks)))
+    return {
+        "clerks": clerks,
+        "writes": sum(answers.values()),
+        "status": {str(code): count for code, count in sorted(answers.items())},
+        "server_errors": sum(count for code, count in answers.items() if code >= 500),
+        "transport_errors": dict(errors),
+    }

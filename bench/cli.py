@@ -146,6 +146,22 @@ def parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"an application not decided after S seconds is lost {default('timeout', ' s')}",
     )
+    add(
+        "--preload",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the open loops, copy what the run stored until N applications are stored "
+        "and run the closed loop again (cost as data grows; e.g. 20000; default off)",
+    )
+    add(
+        "--clerks",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K clerks write the registry through the gateway during the closed loop, each "
+        "answer counted (5xx included; no retries); default off",
+    )
     add("--quick", action="store_true", help="a smoke check in under two minutes")
     add("--log-level", default="INFO", help="the services' ONEWINDOW_LOG_LEVEL (default INFO)")
     add(
@@ -187,6 +203,8 @@ def options_from(args: argparse.Namespace) -> Options:
         db_operations=pick("db_operations"),
         timeout_s=pick("timeout"),
         profile_folder=state_dir() / "bench-profile",
+        preload=args.preload,
+        clerks=args.clerks,
     )
 
 

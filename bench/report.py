@@ -62,11 +62,28 @@ def render(console: Console, result: dict[str, Any]) -> None:
         )
     console.print(table)
     _system(console, result["system"])
+    _health(console, result)
     _derived(console, result)
     _path(console, result["flow"])
     _processes(console, result["processes"])
     _database(console, result.get("database", {}))
     _profiles(console, result.get("profile", {}))
+
+
+def _health(console: Console, result: dict[str, Any]) -> None:
+    table = Table(title="Under concurrency: what clerks and operators would notice")
+    for column in ("what", "figure"):
+        table.add_column(column)
+    if clerks := result["system"].get("clerks"):
+        table.add_row(
+            f"{clerks['clerks']} clerks writing the registry during the closed loop",
+            f"{clerks['writes']:,} writes · answers {clerks['status']} · "
+            f"{clerks['server_errors']} HTTP 5xx · transport errors {clerks['transport_errors']}",
+        )
+    for name, per_process in result.get("logs", {}).items():
+        total = sum(per_process.values())
+        table.add_row(f"log lines: {name.replace('_', ' ')}", f"{total} {per_process or ''}")
+    console.print(table)
 
 
 def _system(console: Console, system: dict[str, Any]) -> None:
@@ -93,6 +110,21 @@ def _system(console: Console, system: dict[str, Any]) -> None:
             _f(phase["decided_per_s"], 2),
             str(phase["approved"]),
             str(phase["failed"]),
+            _ms(lat.get("p50")),
+            _ms(lat.get("p95")),
+            _ms(lat.get("p99")),
+        )
+    if preloaded := system.get("preloaded"):
+        again = preloaded["closed_loop"]
+        lat = again["latency_s"]
+        ratio = preloaded.get("rate_vs_empty")
+        table.add_row(
+            f"closed loop on {preloaded['applications_stored']:,} stored applications"
+            f" ({_f(ratio, 2) if ratio else '–'} × the empty store's rate)",
+            "max",
+            f"{_f(again['decided_per_s'])} (overall {_f(again['overall_per_s'])})",
+            str(again["approved"]),
+            str(again["failed"]),
             _ms(lat.get("p50")),
             _ms(lat.get("p95")),
             _ms(lat.get("p99")),

@@ -18,15 +18,25 @@ import httpx
 from rich.progress import Progress
 
 from bench import baselines, flow
-from bench.applicants import Applicant, make_people, new_uscc, pairs, seed_registry
+from bench.applicants import (
+    Applicant,
+    clerks_at_work,
+    make_people,
+    new_uscc,
+    pairs,
+    seed_registry,
+)
 from bench.database import database_baseline, sqlite_ferretdb
 from bench.load import Driver, Outcome, Watcher, closed_loop, open_loop
+from bench.logscan import scan
+from bench.preload import preload
 from bench.procstats import Sampler
 from bench.profile import RATE_HZ, record
 from bench.stack import BenchStack, collection_sizes, create_plain_topics
 from bench.stats import steady_rate
 from bench.summaries import describe, processes, thirds
 from onewindow.contracts.topics import APPLICATIONS_EVENTS, REGISTRY
+from onewindow.devstack.paths import state_dir
 
 EMPLOYERS = 40
 SETTLE_S = 2.0  # after a phase, let the last notifications and closings drain
@@ -46,6 +56,8 @@ class Options:
     db_operations: int
     timeout_s: float
     profile_folder: Path
+    preload: int = 0
+    clerks: int = 0
 
 
 async def measure(stack: BenchStack, options: Options, progress: Progress) -> dict[str, Any]:
@@ -72,6 +84,7 @@ class Phases:
         self.pids = {**stack.pids(), "bench": os.getpid()}
         self.posted: dict[str, float] = {}
         self.seen: dict[str, float] = {}
+        self.clerks: dict[str, Any] | None = None
 
     async def run(self) -> dict[str, Any]:
         try:
@@ -101,7 +114,32 @@ class Phases:
         decided = closed["approved"] + sum(p["approved"] for p in phases)
         result["database"] = {"documents": sizes, "applications_in_run": decided}
         result["client"] = {"posts": self.driver.posts, "gets": self.driver.gets}
+        if o.preload:
+            result["system"]["preloaded"] = await self._preloaded(closed)
+        if self.clerks is not None:
+            result["system"]["clerks"] = self.clerks
+        result["logs"] = scan(state_dir() / "logs", self.stack.namespace)
         return result
+
+    async def _preloaded(self, empty: dict[str, Any]) -> dict[str, Any]:
+        """The closed loop again, on a store grown to `preload` applications."""
+        o = self.options
+        task = self.progress.add_task(f"preloading {o.preload:,} applications", total=None)
+        stored = await preload(
+            self.stack.mongodb_url,
+            self.stack.namespace,
+            o.preload,
+            progress=lambda n: self.progress.advance(task, n),
+        )
+        people = await self._seed(o.applications, "seeding (preloaded store)")
+        closed, _, _ = await self._closed(people, profile=False)
+        closed.pop("ids", None)
+        rate, base = closed["decided_per_s"], empty["decided_per_s"]
+        return {
+            **stored,
+            "closed_loop": closed,
+            "rate_vs_empty": rate / base if rate and base else None,
+        }
 
     async def _seed(self, count: int, label: str) -> list[Applicant]:
         """`count` applications never made before, recording the persons they need."""
@@ -178,7 +216,9 @@ class Phases:
 
         return done
 
-    async def _closed(self, people: list[Applicant]) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    async def _closed(
+        self, people: list[Applicant], *, profile: bool = True
+    ) -> tuple[dict[str, Any], Any, dict[str, Any]]:
         """The closed loop; py-spy samples the services over the end of its submissions."""
         o = self.options
         label = f"closed loop: {o.concurrency} in flight, {o.closed_seconds:.0f} s"
@@ -194,8 +234,17 @@ class Phases:
                 seconds=o.closed_seconds,
             )
         )
-        profile = await self._profile(loop)
+        writing = None
+        stop_clerks = asyncio.Event()
+        if o.clerks and profile:  # clerks write the registry during the first loop only
+            writing = asyncio.create_task(
+                clerks_at_work(self.http, o.clerks, self.today, stop_clerks)
+            )
+        found_profile = await self._profile(loop) if profile else {}
         outcomes = await loop
+        if writing is not None:
+            stop_clerks.set()
+            self.clerks = await writing
         usage = await sampler.stop()
         found = describe(outcomes)
         decided = [x.decided_at for x in outcomes if x.approved and x.decided_at is not None]
@@ -210,7 +259,7 @@ class Phases:
             "ids": [x.application_id for x in outcomes if x.approved],
         }
         await asyncio.sleep(SETTLE_S)
-        return found, usage, profile
+        return found, usage, found_profile
 
     async def _profile(self, loop: asyncio.Task[list[Outcome]]) -> dict[str, Any]:
         """py-spy on every service over the last `profile_s` of the closed loop's submissions

@@ -8,6 +8,7 @@ import pytest
 
 from bench.dbtrace import shape
 from bench.flow import Sent, critical_path, critical_paths, messages_per_application
+from bench.preload import clone
 from bench.procstats import cpu_seconds, memory_kib, parse_cpu_seconds, parse_memory_kib
 from bench.profile import parse_collapsed
 from bench.stats import (
@@ -190,3 +191,21 @@ def test_the_run_derives_ratios_targets_and_the_database_ceiling() -> None:
     # 140 commands per application, 40 of them the bench's own reads (2 per GET).
     assert derived["database_commands_per_application_without_bench_reads"] == 100
     assert derived["database_ceiling_per_s"] == pytest.approx(4.0)
+
+
+def test_a_preloaded_copy_collides_with_nothing_and_leaves_markers_out() -> None:
+    commit = {"_id": "applications-a1#3", "stream": "applications-a1", "version": 3}
+    attempt = {"_id": "d1#1", "delivery_id": "d1", "owner": "x"}
+
+    first, second = clone(commit, 0), clone(commit, 1)
+
+    assert first is not None
+    assert second is not None
+    assert {first["_id"], second["_id"], commit["_id"]} == {
+        "applications-a1#3",
+        "applications-a1#3~pre0",
+        "applications-a1#3~pre1",
+    }
+    assert (first["stream"], first["version"]) != (commit["stream"], commit["version"])
+    assert clone(attempt, 2) == {"_id": "d1#1~pre2", "delivery_id": "d1~pre2", "owner": "x"}
+    assert clone({"_id": "~outbox#s#1", "outbox_marker": True}, 0) is None

@@ -30,6 +30,7 @@ TINY = [
     "--relay-messages=300",
     "--rtt-rounds=20",
     "--timeout=40",
+    "--clerks=3",
 ]
 
 
@@ -79,6 +80,11 @@ def test_a_tiny_run_reports_every_figure_and_cleans_up(
     assert result["baselines"]["database"]["backend"] == "PostgreSQL"
     assert result["baselines"]["database_sqlite"]["backend"] == "SQLite"
     assert result["baselines"]["database_sqlite"]["operations_per_s"] > 0
+    # Clerks wrote the registry while applications flowed, and none got a server error.
+    clerks = result["system"]["clerks"]
+    assert clerks["writes"] > 0
+    assert clerks["server_errors"] == 0, clerks
+    assert set(result["logs"]) == {"sqlite_busy", "timeouts", "retries", "retries_exhausted"}
     assert result["database"]["commands"]["applications"]  # the command trace was written
     assert set(result["profile"]["per_service"]) >= {"gateway", "applications"}
     assert "Raw broker" in ran.stdout
