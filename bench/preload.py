@@ -22,9 +22,9 @@ CHUNK = 1000
 
 
 def clone(doc: dict[str, Any], copy: int) -> dict[str, Any] | None:
-    """`doc` as copy number `copy`: its keys moved aside so nothing collides; None for
-    documents that are not to be copied (outbox markers, non-string ids)."""
-    if doc.get("outbox_marker") or not isinstance(doc.get("_id"), str):
+    """`doc` as copy number `copy`: its keys moved aside so nothing collides, and its
+    outbox (if any) already sent; None for documents with a non-string id."""
+    if not isinstance(doc.get("_id"), str):
         return None
     suffix = f"~pre{copy}"
     found = dict(doc)
@@ -32,6 +32,8 @@ def clone(doc: dict[str, Any], copy: int) -> dict[str, Any] | None:
     for key in ("stream", "delivery_id"):
         if isinstance(doc.get(key), str):
             found[key] = doc[key] + suffix
+    if found.get("outbox_pending"):
+        found["outbox_pending"] = False  # a copy's messages are never published
     return found
 
 

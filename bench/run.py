@@ -116,6 +116,10 @@ class Phases:
         result["client"] = {"posts": self.driver.posts, "gets": self.driver.gets}
         if o.preload:
             result["system"]["preloaded"] = await self._preloaded(closed)
+            # The database commands traced include the second loop's applications.
+            result["database"]["applications_in_run"] += result["system"]["preloaded"][
+                "closed_loop"
+            ]["approved"]
         if self.clerks is not None:
             result["system"]["clerks"] = self.clerks
         result["logs"] = scan(state_dir() / "logs", self.stack.namespace)

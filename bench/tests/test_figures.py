@@ -193,7 +193,7 @@ def test_the_run_derives_ratios_targets_and_the_database_ceiling() -> None:
     assert derived["database_ceiling_per_s"] == pytest.approx(4.0)
 
 
-def test_a_preloaded_copy_collides_with_nothing_and_leaves_markers_out() -> None:
+def test_a_preloaded_copy_collides_with_nothing_and_publishes_nothing() -> None:
     commit = {"_id": "applications-a1#3", "stream": "applications-a1", "version": 3}
     attempt = {"_id": "d1#1", "delivery_id": "d1", "owner": "x"}
 
@@ -208,4 +208,7 @@ def test_a_preloaded_copy_collides_with_nothing_and_leaves_markers_out() -> None
     }
     assert (first["stream"], first["version"]) != (commit["stream"], commit["version"])
     assert clone(attempt, 2) == {"_id": "d1#1~pre2", "delivery_id": "d1~pre2", "owner": "x"}
-    assert clone({"_id": "~outbox#s#1", "outbox_marker": True}, 0) is None
+    pending = clone({"_id": "s#1", "stream": "s", "outbox_pending": True}, 0)
+    assert pending is not None
+    assert pending["outbox_pending"] is False
+    assert clone({"_id": 7}, 0) is None

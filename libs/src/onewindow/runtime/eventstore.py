@@ -8,19 +8,16 @@ to publish ride in the same document (the outbox), and the id of the message han
 recorded with the state it produced, so a redelivery is recognised.
 
 Group commit: appends that arrive while a write is under way are written together by
-the next `insert_many` (unordered, so one conflict fails only its own commit), and each
+the next unordered `insert_many` (one conflict fails only its own commit), and each
 caller learns its own outcome. Under load one database command carries many commits.
 
-Outbox markers: a commit with messages to publish is preceded, in the same
-`insert_many`, by a small marker document `{_id: "~outbox#<commit id>", outbox_marker:
-true}` in the same collection. The relay deletes the markers of what it published, many
-with one `delete_many`; a look for pending work reads the markers alone (an indexed
-equality), so it costs nothing as the history grows. Markers are written before their
-commits, so a crash between the two leaves a marker without a commit (removed once
-old), never a commit whose messages nobody will publish. (Not a conditional update:
-FerretDB 1.24 on PostgreSQL applies only some statements of a multi-statement
-`update` and leaks a connection per statement, measured here; one insert or one
-delete per call is safe.)
+The outbox is pending while the commit's `outbox_pending` is true. The relay marks
+what it published with one `update_many` whose filter names the flag (an indexed
+equality, so only pending commits are looked at) and the ids; a look for pending work
+reads the flag alone, so neither costs more as the history grows. (One multi-document
+update, never a multi-statement one: FerretDB 1.24 on PostgreSQL applied only some
+statements of a `bulk_write` of several `UpdateOne`, 7 of 10, and leaked a connection
+per statement until it stopped answering, measured here.)
 
 Streams are cached per process: `load` reads only commits newer than what this process
 already knows, and `load_owned` (the unit of work's read) trusts the cache outright,
@@ -55,8 +52,6 @@ DUPLICATE_KEY = 11000
 # Commits one group write carries at most (FerretDB and MongoDB take far more; this
 # bounds the latency one write adds to the callers queued behind it).
 GROUP_LIMIT = 500
-# A marker whose commit has not appeared by then belongs to an append that failed.
-ORPHAN_MARKER_AFTER_S = 60.0
 
 
 class ConcurrencyConflict(Exception):
@@ -239,11 +234,11 @@ class EventStore:
 
     async def ensure_indexes(self) -> None:
         """Create the indexes (idempotent): the version guard (and the stream read), and
-        the markers of commits whose messages are still to publish."""
+        the flag of commits whose messages are still to publish."""
         await self.commits.create_index(
             [("stream", ASCENDING), ("version", ASCENDING)], unique=True, name="stream_version"
         )
-        await self.commits.create_index([(MARKER_FIELD, ASCENDING)], name="outbox_marker")
+        await self.commits.create_index([("outbox_pending", ASCENDING)], name="outbox_pending")
 
     def forget(self, stream: str) -> None:
         """Drop what this process cached of `stream` (another writer moved it)."""
@@ -282,9 +277,14 @@ class EventStore:
         else:
             query = {"stream": stream, "version": {"$gt": loaded.version}}
         cursor = self.commits.find(query, {"outbox": False}, sort=[("version", ASCENDING)])
-        async for doc in cursor:
-            if int(doc["version"]) == loaded.version + 1:
-                self._fold(loaded, doc)
+        try:
+            async for doc in cursor:
+                if int(doc["version"]) == loaded.version + 1:
+                    self._fold(loaded, doc)
+        finally:
+            # An abandoned cursor (a cancelled caller) would keep FerretDB's PostgreSQL
+            # connection busy until the cursor times out; enough of them stall the server.
+            await cursor.close()
         self._remember(loaded)
         return loaded
 
@@ -338,17 +338,11 @@ class EventStore:
                 for event in events
             ],
             "outbox": entries,
+            "outbox_pending": bool(entries),
             "handled": [handled_message_id] if handled_message_id is not None else [],
             "recorded_at": now,
         }
-        docs = [doc]
-        if entries:
-            # The marker first; its own write may fail only as a duplicate (a marker for
-            # this very commit is there already), which is as good.
-            docs.insert(0, _marker(stream, version, now))
-        *marker_error, error = await self._writer.insert(docs)
-        if marker_error and marker_error[0] not in (None, DUPLICATE_KEY):
-            raise RuntimeError(f"outbox marker for {doc['_id']!r} refused ({marker_error[0]})")
+        [error] = await self._writer.insert([doc])
         if error == DUPLICATE_KEY:
             self.forget(stream)
             raise ConcurrencyConflict(stream, expected_version)
@@ -373,70 +367,31 @@ class EventStore:
         self._watchers.append(callback)
 
     async def pending(self, limit: int) -> list[PendingCommit]:
-        """Up to `limit` commits not yet marked sent, each stream's in version order.
-
-        Read from the markers; a marker whose commit never appeared (its append failed)
-        is removed once it is old enough that no append can still be under way.
-        """
-        markers = [
-            doc
-            async for doc in self.commits.find(
-                {MARKER_FIELD: True},
-                sort=[("stream", ASCENDING), ("version", ASCENDING)],
-                limit=limit,
-            )
-        ]
-        found: list[PendingCommit] = []
-        orphans: list[str] = []
-        for marker in markers:
-            doc = await self.commits.find_one({"_id": marker["of"]})
-            if doc is not None:
-                if doc.get("outbox"):
-                    found.append(_pending(doc))
-                else:
-                    orphans.append(str(marker["_id"]))  # the commit that won had none
-            elif (self._clock.now() - _aware(marker["at"])).total_seconds() > ORPHAN_MARKER_AFTER_S:
-                orphans.append(str(marker["_id"]))
-        if orphans:
-            await self._delete_markers(orphans)
-        return found
+        """Up to `limit` commits not yet marked sent, each stream's in version order."""
+        cursor = self.commits.find(
+            {"outbox_pending": True},
+            {"stream": True, "version": True, "outbox": True},
+            sort=[("stream", ASCENDING), ("version", ASCENDING)],
+            limit=limit,
+        )
+        return [_pending(doc) async for doc in cursor]
 
     async def pending_commit(self, stream: str, version: int) -> PendingCommit | None:
         """The commit at `version` of `stream` if its outbox is still pending."""
-        if await self.commits.find_one({"_id": marker_id(commit_id(stream, version))}) is None:
-            return None
         doc = await self.commits.find_one({"_id": commit_id(stream, version)})
-        return _pending(doc) if doc is not None and doc.get("outbox") else None
+        return _pending(doc) if doc is not None and doc.get("outbox_pending") else None
 
     async def mark_sent(self, commits: Sequence[PendingCommit]) -> None:
-        """Record that every outbox entry of `commits` reached Kafka (one command)."""
+        """Record that every outbox entry of `commits` reached Kafka (one command).
+
+        The flag's equality is answered from its index; `$in` is then checked on the
+        pending commits only (FerretDB pushes no `$in` down).
+        """
         if commits:
-            await self._delete_markers([marker_id(commit.id) for commit in commits])
-
-    async def _delete_markers(self, ids: list[str]) -> None:
-        # The equality is answered from the markers' index; `$in` is then checked on
-        # those few documents only (FerretDB pushes no `$in` down).
-        await self.commits.delete_many({MARKER_FIELD: True, "_id": {"$in": ids}})
-
-
-MARKER_FIELD = "outbox_marker"
-
-
-def marker_id(commit: str) -> str:
-    """The `_id` of the outbox marker of the commit `commit`."""
-    return f"~outbox#{commit}"
-
-
-def _marker(stream: str, version: int, at: datetime) -> dict[str, Any]:
-    # Its own (stream, version) pair keeps the unique index satisfied.
-    return {
-        "_id": marker_id(commit_id(stream, version)),
-        "stream": f"~outbox#{stream}",
-        "version": version,
-        MARKER_FIELD: True,
-        "of": commit_id(stream, version),
-        "at": at,
-    }
+            await self.commits.update_many(
+                {"outbox_pending": True, "_id": {"$in": [commit.id for commit in commits]}},
+                {"$set": {"outbox_pending": False, "outbox_sent_at": self._clock.now()}},
+            )
 
 
 def _entry(item: Outgoing) -> dict[str, Any]:

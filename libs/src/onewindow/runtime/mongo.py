@@ -10,9 +10,14 @@ DUPLICATE_KEY = 11000
 
 
 def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
-    """An `AsyncMongoClient` that fails fast when the server is away."""
+    """An `AsyncMongoClient` that fails fast when the server is away, and fails a call the
+    server stops answering after 30 s instead of waiting forever (the caller retries)."""
     return AsyncMongoClient(
-        url, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, tz_aware=True
+        url,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        socketTimeoutMS=30_000,
+        tz_aware=True,
     )
 
 

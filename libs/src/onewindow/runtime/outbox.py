@@ -7,7 +7,7 @@ Each stream's commits go out in version order.
 
 Two ways to find work. Commits appended through this relay's own `EventStore` are
 handed over as they are written (no query at all); a full look for pending commits
-(the store's outbox markers, which hold only what is in flight) runs at start, on
+(the commits whose outbox is flagged pending, an indexed look) runs at start, on
 `wake()`, after a failure and every `rescan_interval` seconds, and finds what other
 processes (or a crashed one) left behind. What the relay publishes as it comes is
 marked sent in bulk, one database command for up to `MARK_BATCH` commits or every
@@ -37,7 +37,7 @@ REMEMBERED_STREAMS = 100_000
 # they are dropped and the next full look finds them instead.
 QUEUED_COMMITS = 10_000
 MAX_FAILURE_BACKOFF_S = 5.0
-# Published commits whose markers wait to be deleted together, and for how long at most.
+# Published commits that wait to be marked sent together, and for how long at most.
 MARK_BATCH = 200
 MARK_DELAY_S = 0.5
 
