@@ -90,44 +90,38 @@ def _system(console: Console, system: dict[str, Any]) -> None:
     table = Table(title="The system through the gateway (latency: POST → decision.decided_at)")
     for column in ("phase", "offered", "decided/s", "approved", "failed", "p50", "p95", "p99"):
         table.add_column(column, justify="right" if column != "phase" else "left")
-    closed = system["closed_loop"]
-    lat = closed["latency_s"]
-    table.add_row(
-        f"closed loop, {closed['concurrency']} in flight",
-        "max",
-        f"{_f(closed['decided_per_s'])} (overall {_f(closed['overall_per_s'])})",
-        str(closed["approved"]),
-        str(closed["failed"]),
-        _ms(lat.get("p50")),
-        _ms(lat.get("p95")),
-        _ms(lat.get("p99")),
-    )
-    for phase in system["open_loop"]:
+
+    def row(label: str, offered: str, decided: str, phase: dict[str, Any]) -> None:
         lat = phase["latency_s"]
         table.add_row(
+            label,
+            offered,
+            decided,
+            str(phase["approved"]),
+            str(phase["failed"]),
+            *(_ms(lat.get(q)) for q in ("p50", "p95", "p99")),
+        )
+
+    def closed_rate(loop: dict[str, Any]) -> str:
+        return f"{_f(loop['decided_per_s'])} (overall {_f(loop['overall_per_s'])})"
+
+    closed = system["closed_loop"]
+    row(f"closed loop, {closed['concurrency']} in flight", "max", closed_rate(closed), closed)
+    for phase in system["open_loop"]:
+        row(
             f"open loop {phase['fraction']:.0%} of max",
             f"{_f(phase['rate_per_s'], 2)}/s",
             _f(phase["decided_per_s"], 2),
-            str(phase["approved"]),
-            str(phase["failed"]),
-            _ms(lat.get("p50")),
-            _ms(lat.get("p95")),
-            _ms(lat.get("p99")),
+            phase,
         )
     if preloaded := system.get("preloaded"):
-        again = preloaded["closed_loop"]
-        lat = again["latency_s"]
-        ratio = preloaded.get("rate_vs_empty")
-        table.add_row(
+        again, ratio = preloaded["closed_loop"], preloaded.get("rate_vs_empty")
+        row(
             f"closed loop on {preloaded['applications_stored']:,} stored applications"
             f" ({_f(ratio, 2) if ratio else '–'} × the empty store's rate)",
             "max",
-            f"{_f(again['decided_per_s'])} (overall {_f(again['overall_per_s'])})",
-            str(again["approved"]),
-            str(again["failed"]),
-            _ms(lat.get("p50")),
-            _ms(lat.get("p95")),
-            _ms(lat.get("p99")),
+            closed_rate(again),
+            again,
         )
     console.print(table)
 

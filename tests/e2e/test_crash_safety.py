@@ -43,11 +43,9 @@ async def issued_numbers(services: RunningServices, service: str, ids: list[str]
         await client.close()
 
 
-async def test_twenty_cases_survive_the_saga_and_both_permit_services_being_killed(
-    gateway: Gateway,
-    services: RunningServices,
-) -> None:
-    people = [Person() for _ in range(CASES)]
+async def submit_all(gateway: Gateway, count: int) -> tuple[list[Person], list[str]]:
+    """`count` registered people, each with a fast-track application accepted (202)."""
+    people = [Person() for _ in range(count)]
     await asyncio.gather(
         *(gateway.register(p, health_issued=TODAY - timedelta(days=20)) for p in people)
     )
@@ -55,7 +53,14 @@ async def test_twenty_cases_survive_the_saga_and_both_permit_services_being_kill
         *(gateway.submit(p, gateway.application(p, today=TODAY)) for p in people)
     )
     assert all(a.status_code == 202 for a in answers)
-    ids = [a.json()["id"] for a in answers]
+    return people, [a.json()["id"] for a in answers]
+
+
+async def test_twenty_cases_survive_the_saga_and_both_permit_services_being_killed(
+    gateway: Gateway,
+    services: RunningServices,
+) -> None:
+    people, ids = await submit_all(gateway, CASES)
 
     for name in ("applications", "work-permit", "residence-permit"):
         services.kill(name)  # SIGKILL while cases are in flight
@@ -112,15 +117,7 @@ async def test_a_service_killed_in_the_middle_of_a_batch_loses_nothing_and_issue
     # Submitted all at once, the cases reach each service as batches of many records;
     # each victim is killed once the first of them has moved on, so the rest of its
     # batch was fetched and partly handled, and its offsets not yet committed.
-    people = [Person() for _ in range(BATCHED_CASES)]
-    await asyncio.gather(
-        *(gateway.register(p, health_issued=TODAY - timedelta(days=20)) for p in people)
-    )
-    answers = await asyncio.gather(
-        *(gateway.submit(p, gateway.application(p, today=TODAY)) for p in people)
-    )
-    assert all(a.status_code == 202 for a in answers)
-    ids = [a.json()["id"] for a in answers]
+    people, ids = await submit_all(gateway, BATCHED_CASES)
 
     at_saga_kill = await _kill_mid_batch(
         gateway, services, people, ids, "applications", frozenset({"verifying_identity"})
