@@ -270,10 +270,10 @@ def postgres_socket_dir() -> Path:
 def postgresql_url() -> str:
     """What FerretDB connects to: the stack's cluster over its Unix socket.
 
-    FerretDB holds a PostgreSQL connection for each open cursor, and waits without limit
-    for one when its pool is used up; measured here, 20 connections stalled the server
-    under 300 applications in flight with 100 clerks writing. 60 leaves room (PostgreSQL
-    is started with 200).
+    FerretDB holds a PostgreSQL connection for each open cursor and waits without limit
+    for one when its pool is used up; 60 (PostgreSQL is started with 200) leaves room for
+    the services' concurrency. (It does not cure the stall seen with 300 applications in
+    flight and 100 clerks writing; see the README's benchmark section.)
     """
     return (
         f"postgres:///{PG_DATABASE}?host={postgres_socket_dir()}"
