@@ -12,7 +12,7 @@ from pathlib import Path
 
 PATTERNS = {
     "sqlite_busy": re.compile(r"SQLITE_BUSY|database is locked"),
-    "timeouts": re.compile(r"NetworkTimeout|ServerSelectionTimeout|timed out|TimeoutError"),
+    "timeouts": re.compile(r"Timeout|timed out"),
     "retries": re.compile(r"retrying"),
     "retries_exhausted": re.compile(r"failed for good|dead-letter topic"),
 }

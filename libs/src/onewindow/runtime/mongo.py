@@ -7,16 +7,27 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 DUPLICATE_KEY = 11000
+# Commands one process has under way at once (see `make_client`).
+MAX_IN_FLIGHT = 8
 
 
 def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
-    """An `AsyncMongoClient` that fails fast when the server is away, and fails a call the
-    server stops answering after 30 s instead of waiting forever (the caller retries)."""
+    """An `AsyncMongoClient` that fails fast when the server is away, fails a call the
+    server stops answering after 30 s instead of waiting forever (the caller retries),
+    and has at most `MAX_IN_FLIGHT` commands under way at once.
+
+    The bound matters on FerretDB 1.24 over PostgreSQL: an `update`, `delete` or
+    `findAndModify` holds one pooled PostgreSQL connection for its query while it waits
+    for a second one for its transaction, so as many concurrent updates as the pool has
+    connections deadlock the server (seen here: 60 updates, pool of 60, every service
+    stalled). The local stack's pool (100) is larger than every process's bound added up.
+    """
     return AsyncMongoClient(
         url,
         serverSelectionTimeoutMS=3000,
         connectTimeoutMS=3000,
         socketTimeoutMS=30_000,
+        maxPoolSize=MAX_IN_FLIGHT,
         tz_aware=True,
     )
 

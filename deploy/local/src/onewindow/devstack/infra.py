@@ -270,14 +270,14 @@ def postgres_socket_dir() -> Path:
 def postgresql_url() -> str:
     """What FerretDB connects to: the stack's cluster over its Unix socket.
 
-    FerretDB holds a PostgreSQL connection for each open cursor and waits without limit
-    for one when its pool is used up; 60 (PostgreSQL is started with 200) leaves room for
-    the services' concurrency. (It does not cure the stall seen with 300 applications in
-    flight and 100 clerks writing; see the README's benchmark section.)
+    FerretDB's update, delete and findAndModify hold one pooled connection while they
+    wait for a second, so the pool must stay larger than the commands all clients have
+    under way at once (`onewindow.runtime.mongo.MAX_IN_FLIGHT` each): 100, with
+    PostgreSQL started for 200.
     """
     return (
         f"postgres:///{PG_DATABASE}?host={postgres_socket_dir()}"
-        f"&port={PORTS.postgres}&user={PG_ROLE}&pool_max_conns=60"
+        f"&port={PORTS.postgres}&user={PG_ROLE}&pool_max_conns=100"
     )
 
 
