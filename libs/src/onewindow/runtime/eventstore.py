@@ -27,8 +27,7 @@ since the unique `_id` still refuses a stale writer (the conflict drops the entr
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,10 +44,8 @@ from onewindow.contracts.envelope import Envelope, build_headers, deterministic_
 from onewindow.contracts.message import Message
 from onewindow.runtime import ownership
 from onewindow.runtime.clock import Clock, SystemClock
+from onewindow.runtime.mongo import DUPLICATE_KEY
 
-log = logging.getLogger(__name__)
-
-DUPLICATE_KEY = 11000
 # Commits one group write carries at most (FerretDB and MongoDB take far more; this
 # bounds the latency one write adds to the callers queued behind it).
 GROUP_LIMIT = 500
@@ -156,40 +153,32 @@ def commit_id(stream: str, version: int) -> str:
 class _GroupWriter:
     """Inserts documents with as few `insert_many` calls as the load allows.
 
-    `insert(docs)` queues a caller's documents and waits until they are written; while
-    one write is under way, everything queued meanwhile waits for the next, which takes
-    it all. Returns, per document, None or the error code the server gave it.
+    `insert(doc)` queues a document and waits until it is written; while one write is
+    under way, everything queued meanwhile waits for the next, which takes it all (up to
+    `GROUP_LIMIT`). Returns None, or the error code the server gave that document.
     """
 
     def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
         self._collection = collection
-        self._queue: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]] = []
+        self._queue: deque[tuple[dict[str, Any], asyncio.Future[int | None]]] = deque()
         self._writing: asyncio.Task[None] | None = None
 
-    async def insert(self, docs: list[dict[str, Any]]) -> list[int | None]:
-        future: asyncio.Future[list[int | None]] = asyncio.get_running_loop().create_future()
-        self._queue.append((docs, future))
+    async def insert(self, doc: dict[str, Any]) -> int | None:
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((doc, future))
         if self._writing is None or self._writing.done():
             self._writing = asyncio.create_task(self._drain())
         return await future
 
     async def _drain(self) -> None:
         while self._queue:
-            taken: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]] = []
-            count = 0
-            while self._queue and (not taken or count + len(self._queue[0][0]) <= GROUP_LIMIT):
-                docs, future = self._queue.pop(0)
-                taken.append((docs, future))
-                count += len(docs)
+            taken = [self._queue.popleft() for _ in range(min(GROUP_LIMIT, len(self._queue)))]
             await self._write(taken)
 
-    async def _write(
-        self, taken: list[tuple[list[dict[str, Any]], asyncio.Future[list[int | None]]]]
-    ) -> None:
-        flat = [doc for docs, _ in taken for doc in docs]
-        codes: list[int | None] = [None] * len(flat)
+    async def _write(self, taken: list[tuple[dict[str, Any], asyncio.Future[int | None]]]) -> None:
+        codes: list[int | None] = [None] * len(taken)
         try:
-            await self._collection.insert_many(flat, ordered=False)
+            await self._collection.insert_many([doc for doc, _ in taken], ordered=False)
         except BulkWriteError as exc:
             for error in exc.details.get("writeErrors", []):
                 codes[int(error["index"])] = int(error.get("code", -1))
@@ -200,11 +189,9 @@ class _GroupWriter:
             if not isinstance(exc, Exception):
                 raise
             return
-        at = 0
-        for docs, future in taken:
+        for (_, future), code in zip(taken, codes, strict=True):
             if not future.done():
-                future.set_result(codes[at : at + len(docs)])
-            at += len(docs)
+                future.set_result(code)
 
 
 class EventStore:
@@ -342,7 +329,7 @@ class EventStore:
             "handled": [handled_message_id] if handled_message_id is not None else [],
             "recorded_at": now,
         }
-        [error] = await self._writer.insert([doc])
+        error = await self._writer.insert(doc)
         if error == DUPLICATE_KEY:
             self.forget(stream)
             raise ConcurrencyConflict(stream, expected_version)

@@ -94,6 +94,7 @@ def subscribe(
     )(consumer.on_batch)
 
 
+# aiokafka ships no type information for this base class, so mypy sees it as `Any`.
 class _ForgetOnRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Streams cached for partitions this process may no longer own are dropped."""
 

@@ -68,9 +68,9 @@ def mongodb_url() -> str:
     return f"mongodb://127.0.0.1:{PORTS.ferretdb}/"
 
 
-def _run(argv: list[str], what: str, cwd: Path | None = None) -> None:
+def _run(argv: list[str], what: str, cwd: Path | None = None, user: str | None = None) -> None:
     log.info("%s: %s", what, " ".join(argv))
-    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, user=user)
     if result.returncode != 0:
         raise RuntimeError(
             f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
@@ -294,8 +294,7 @@ def start_postgres() -> None:
             shutil.chown(run, user)
         if not (data / "PG_VERSION").is_file():
             shutil.rmtree(data, ignore_errors=True)
-            _run_as(
-                user,
+            _run(
                 [
                     str(bindir / "initdb"),
                     f"--pgdata={data}",
@@ -305,6 +304,7 @@ def start_postgres() -> None:
                     "--locale=C",
                 ],
                 "initialising the PostgreSQL cluster",
+                user=user,
             )
         (run / f".s.PGSQL.{PORTS.postgres}.lock").unlink(missing_ok=True)
         POSTGRES.start(
@@ -340,15 +340,6 @@ def start_postgres() -> None:
         )
     _wait_for_postgres(bindir, run)
     _ensure_database(bindir, run)
-
-
-def _run_as(user: str | None, argv: list[str], what: str) -> None:
-    log.info("%s: %s", what, " ".join(argv))
-    result = subprocess.run(argv, capture_output=True, text=True, check=False, user=user)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
 
 
 def _client(program: Path, run: Path) -> list[str]:

@@ -98,6 +98,14 @@ def attempt_id(delivery_id: str, attempt: int) -> str:
     return f"{delivery_id}#{attempt}"
 
 
+def _finished(state: DeliveryState, at: datetime, error: str | None) -> dict[str, Any]:
+    """The fields of a delivery settled for good."""
+    fields: dict[str, Any] = {"state": state, "finished_at": at, "lease_until": NEVER}
+    if error is not None:
+        fields["last_error"] = error
+    return fields
+
+
 def _free(doc: dict[str, Any], now: datetime) -> bool:
     return (
         doc["state"] == "pending"
@@ -245,20 +253,16 @@ class DeliveryLog:
         condition: dict[str, Any] = {"state": "pending"}
         if owner is not None:
             condition["owner"] = owner
-        fields: dict[str, Any] = {"state": state, "finished_at": at, "lease_until": NEVER}
-        if error is not None:
-            fields["last_error"] = error
-        return await self._update_if(delivery_id, condition, fields)
+        return await self._update_if(delivery_id, condition, _finished(state, at, error))
 
     async def record_outcome(
         self, delivery_id: str, *, state: DeliveryState, at: datetime, error: str | None = None
     ) -> None:
         """Mirror an outcome that its commit in the event store already decided (the one
         commit per delivery that can win), so no condition needs reading first."""
-        fields: dict[str, Any] = {"state": state, "finished_at": at, "lease_until": NEVER}
-        if error is not None:
-            fields["last_error"] = error
-        await self.deliveries.update_one({"_id": delivery_id}, {"$set": fields})
+        await self.deliveries.update_one(
+            {"_id": delivery_id}, {"$set": _finished(state, at, error)}
+        )
 
     async def attempts_of(self, delivery_id: str) -> list[dict[str, Any]]:
         """The attempt records of a delivery (owner, claimed_at, lease_until), in order."""
