@@ -252,8 +252,17 @@ class Gateway:
 
     async def case(self, person: Person | None, application_id: str) -> dict[str, Any]:
         """The case as `person` sees it (as an operator sees it when `person` is None)."""
+        view = await self._view(person, application_id)
+        if view is None:
+            raise SeedingError(f"GET case {application_id}: 404, the gateway shows no such case")
+        return view
+
+    async def _view(self, person: Person | None, application_id: str) -> dict[str, Any] | None:
+        """The case's view, or None while the gateway does not show it yet (views follow events)."""
         headers = person.headers if person is not None else self.operator
         response = await self.http.get(f"/v1/applications/{application_id}", headers=headers)
+        if response.status_code == 404:
+            return None
         if response.status_code != 200:
             raise SeedingError(f"GET case {application_id}: {response.status_code} {response.text}")
         return dict(response.json())
@@ -265,8 +274,9 @@ class Gateway:
         deadline = asyncio.get_running_loop().time() + within_s
         view: dict[str, Any] = {}
         while asyncio.get_running_loop().time() < deadline:
-            view = await self.case(person, application_id)
-            if view["status"] in statuses and (view["status"] not in FINAL or view["decision"]):
+            view = await self._view(person, application_id) or {}
+            status = view.get("status")
+            if status in statuses and (status not in FINAL or view["decision"]):
                 return view
             await asyncio.sleep(0.2)
         raise AssertionError(f"case {application_id} stayed {view.get('status')}: {view}")
