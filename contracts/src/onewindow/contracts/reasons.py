@@ -51,6 +51,11 @@ PARAMS: Final[Mapping[ReasonCode, tuple[str, ...]]] = {
     "outside_extension_window": ("window_opens", "window_closes", "expires_on"),
     "counterpart_refused": (),
     "withdrawn_by_applicant": (),
+    "document_expired": ("kind", "registry_id", "valid_until"),
+    "no_response": ("respond_by",),
+    "permit_revoked": ("permit_number",),
+    "document_unverified": ("kind",),
+    "registration_number_required": (),
 }
 
 # Keyed by `DocumentKind`; typed by `str` because kinds arrive as strings in `params`.
@@ -74,7 +79,7 @@ _OTHER_SIDE: Final[Mapping[str, str]] = {"work": "residence", "residence": "work
 
 Texts = tuple[str, str]
 _DATE_PARAMS: Final = frozenset(
-    {"expires_on", "valid_until", "issued_on", "window_opens", "window_closes"}
+    {"expires_on", "valid_until", "issued_on", "window_opens", "window_closes", "respond_by"}
 )
 _MONTHS: Final = (
     "January", "February", "March", "April", "May", "June", "July",
@@ -277,6 +282,56 @@ def _withdrawn_by_applicant(e: Mapping[str, str], z: Mapping[str, str], reason: 
     return "The applicant withdrew the application.", "申请人已撤回申请。"
 
 
+def _document_expired(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) -> Texts:
+    en, zh = document_names(z["kind"]) if "kind" in z else ("document", "材料")
+    ref_en = f" (registry reference {e['registry_id']})" if "registry_id" in e else ""
+    ref_zh = f"（登记编号{z['registry_id']}）" if "registry_id" in z else ""
+    when_en = f" on {e['valid_until']}" if "valid_until" in e else ""
+    when_zh = f"已于{z['valid_until']}" if "valid_until" in z else "已"
+    return (
+        f"The cited {en}{ref_en} expired{when_en}. Please supply a current one.",
+        f"所引用的{zh}{ref_zh}{when_zh}过期，请提供有效的材料。",
+    )
+
+
+def _no_response(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) -> Texts:
+    by_en = f" by {e['respond_by']}" if "respond_by" in e else " in time"
+    by_zh = f"在{z['respond_by']}前" if "respond_by" in z else "在规定期限内"
+    return (
+        f"The documents requested from you were not supplied{by_en}.",
+        f"您未{by_zh}补正所要求的材料。",
+    )
+
+
+def _permit_revoked(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) -> Texts:
+    side_en, side_zh = _SIDE_NAMES[reason.side]
+    number_en = f" {e['permit_number']}" if "permit_number" in e else ""
+    number_zh = f"（编号{z['permit_number']}）" if "permit_number" in z else ""
+    return (
+        f"The {side_en}{number_en} was revoked because the other permit could not be issued; "
+        "the two are valid together or not at all.",
+        f"由于另一项许可未能签发，{side_zh}{number_zh}已被撤销；两项许可须同时有效。",
+    )
+
+
+def _document_unverified(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) -> Texts:
+    en, zh = document_names(z["kind"]) if "kind" in z else ("document", "材料")
+    return (
+        f"The uploaded {en} could not be verified by the reviewing officer.",
+        f"您上传的{zh}未通过审核人员的核验。",
+    )
+
+
+def _registration_number_required(
+    e: Mapping[str, str], z: Mapping[str, str], reason: Reason
+) -> Texts:
+    return (
+        "Please supply the number of your temporary residence registration in Shanghai "
+        "(from the local police station).",
+        "请提供您在上海的临时住宿登记编号（由居住地派出所出具）。",
+    )
+
+
 _Describer = Callable[[Mapping[str, str], Mapping[str, str], Reason], Texts]
 _CATALOGUE: Final[Mapping[ReasonCode, _Describer]] = {
     "passport_expired": _passport_expired,
@@ -294,6 +349,11 @@ _CATALOGUE: Final[Mapping[ReasonCode, _Describer]] = {
     "outside_extension_window": _outside_extension_window,
     "counterpart_refused": _counterpart_refused,
     "withdrawn_by_applicant": _withdrawn_by_applicant,
+    "document_expired": _document_expired,
+    "no_response": _no_response,
+    "permit_revoked": _permit_revoked,
+    "document_unverified": _document_unverified,
+    "registration_number_required": _registration_number_required,
 }
 
 

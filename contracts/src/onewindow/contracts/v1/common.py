@@ -30,11 +30,28 @@ ReasonCode = Literal[
     "outside_extension_window",
     "counterpart_refused",
     "withdrawn_by_applicant",
+    # v1.1
+    "document_expired",
+    "no_response",
+    "permit_revoked",
+    "document_unverified",
+    "registration_number_required",
 ]
+# The codes that ask the applicant for something rather than refuse (a supplement request).
+SUPPLEMENT_CODES: frozenset[str] = frozenset(
+    {"document_missing", "document_expired", "registration_number_required"}
+)
 
 
 class Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class LegalBasis(Value):
+    """The policy and article a reason or a decision rests on (`fwp-2017.1-shanghai`, `§4.2`)."""
+
+    policy: str
+    article: str
 
 
 class Reason(Value):
@@ -44,6 +61,7 @@ class Reason(Value):
     side: PermitSide | Literal["identity", "case"] = "case"
     detail: str | None = None
     params: dict[str, str] = Field(default_factory=dict)
+    legal_basis: LegalBasis | None = None
 
 
 class DocumentRef(Value):

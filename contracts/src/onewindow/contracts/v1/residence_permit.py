@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from onewindow.contracts.message import Command, Event
-from onewindow.contracts.v1.common import Reason, ReasonCode, ResolvedDocument
+from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode, ResolvedDocument
 from onewindow.contracts.v1.identity import Flag
 
 
@@ -40,6 +40,12 @@ class IssueResidencePermit(ResidencePermitCommand):
 class CancelResidencePermitReservation(ResidencePermitCommand):
     application_id: str
     reason: ReasonCode
+
+
+class RenewResidencePermitReservation(ResidencePermitCommand):
+    """Reserve again a permit whose reservation lapsed while the case waited (same number)."""
+
+    application_id: str
 
 
 class RecordResidencePermitOfficerDecision(ResidencePermitCommand):
@@ -90,6 +96,17 @@ class ResidencePermitReservationCancelled(ResidencePermitEvent):
     application_id: str
     permit_number: str | None
     reason: ReasonCode
+
+
+class ResidencePermitRevoked(ResidencePermitEvent):
+    """An issued permit withdrawn again: its counterpart could not be issued, or the case was
+    withdrawn while permits were being issued. The number is never reused."""
+
+    application_id: str
+    permit_number: str
+    reason: ReasonCode
+    legal_basis: LegalBasis
+    revoked_at: datetime
 
 
 class ResidencePermitReservationExpired(ResidencePermitEvent):

@@ -12,6 +12,7 @@ from onewindow.contracts.v1.common import (
     Employer,
     Position,
     Qualifications,
+    LegalBasis,
     Reason,
     ReasonCode,
     ResolvedDocument,
@@ -48,6 +49,12 @@ class IssueWorkPermit(WorkPermitCommand):
 class CancelWorkPermitReservation(WorkPermitCommand):
     application_id: str
     reason: ReasonCode
+
+
+class RenewWorkPermitReservation(WorkPermitCommand):
+    """Reserve again a permit whose reservation lapsed while the case waited (same number)."""
+
+    application_id: str
 
 
 class RecordWorkPermitOfficerDecision(WorkPermitCommand):
@@ -103,6 +110,17 @@ class WorkPermitReservationCancelled(WorkPermitEvent):
     application_id: str
     permit_number: str | None
     reason: ReasonCode
+
+
+class WorkPermitRevoked(WorkPermitEvent):
+    """An issued permit withdrawn again: its counterpart could not be issued, or the case was
+    withdrawn while permits were being issued. The number is never reused."""
+
+    application_id: str
+    permit_number: str
+    reason: ReasonCode
+    legal_basis: LegalBasis
+    revoked_at: datetime
 
 
 class WorkPermitReservationExpired(WorkPermitEvent):
