@@ -20,8 +20,9 @@ from onewindow.residence_permit.domain.events import (
     ReservationExpired,
     Reserved,
     ReviewRequired,
+    Revoked,
 )
-from onewindow.residence_permit.domain.permit import ResidencePermit
+from onewindow.residence_permit.domain.permit import REVOCATION_BASIS, ResidencePermit
 from onewindow.residence_permit.domain.policy import published_policies
 
 POLICIES = published_policies()
@@ -116,13 +117,52 @@ def test_an_issue_after_the_reservation_lapsed_is_rejected() -> None:
     assert tuple(type(e) for e in events) == (ReservationExpired, IssueRejected)
 
 
-def test_cancelling_twice_cancels_once_and_names_the_reserved_number() -> None:
-    p = permit(ASSESSED, RESERVED)
-    first = p.cancel_reservation("counterpart_refused", NOW)
-    assert first == [
-        ReservationCancelled(permit_number=NUMBER, reason="counterpart_refused", cancelled_at=NOW)
-    ]
-    assert then(p, first).cancel_reservation("counterpart_refused", NOW) == []
+EXPIRED = ReservationExpired(permit_number=NUMBER, expired_at=NOW + timedelta(days=30))
+REVOKED = Revoked(
+    permit_number=NUMBER, reason="permit_revoked", legal_basis=REVOCATION_BASIS, revoked_at=NOW
+)
+RELEASED = ReservationCancelled(permit_number=None, reason="counterpart_refused", cancelled_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("history", "answer", "state"),
+    [
+        pytest.param((ASSESSED, RESERVED), RELEASED.model_copy(update={"permit_number": NUMBER}),
+                     "cancelled", id="a reservation is released, naming its number"),
+        pytest.param((ASSESSED, RESERVED, EXPIRED), RELEASED, "cancelled",
+                     id="a lapsed reservation is released"),
+        pytest.param((ASSESSED, RESERVED, RELEASED), RELEASED, "cancelled",
+                     id="a released permit is answered again"),
+        pytest.param((ASSESSED, Refused(reasons=())), RELEASED, "refused",
+                     id="a refused permit is answered and stays refused"),
+        pytest.param((ASSESSED, RESERVED, ISSUED),
+                     REVOKED.model_copy(update={"reason": "counterpart_refused"}), "revoked",
+                     id="an issued permit is revoked with its legal basis"),
+        pytest.param((ASSESSED, RESERVED, ISSUED, REVOKED), REVOKED, "revoked",
+                     id="a revoked permit gives the same revocation again"),
+    ],
+)  # fmt: skip
+def test_every_compensation_is_answered(
+    history: tuple[DomainEvent, ...], answer: DomainEvent, state: str
+) -> None:
+    p = permit(*history)
+    events = p.cancel_reservation("counterpart_refused", NOW)
+    assert events == [answer]
+    assert then(p, events).state == state
+
+
+def test_a_lapsed_reservation_is_renewed_under_its_number_and_can_then_be_issued() -> None:
+    later = NOW + timedelta(days=40)
+    p = permit(ASSESSED, RESERVED, EXPIRED)
+    events = p.renew_reservation(POLICIES, later)
+    assert events == [Reserved(permit_number=NUMBER, reserved_until=later + timedelta(days=30))]
+    issued = then(p, events).issue("WP-1", date(2029, 4, 30), later)
+    assert [type(e) for e in issued] == [Issued]
+
+
+def test_a_revoked_permit_cannot_be_renewed() -> None:
+    p = permit(ASSESSED, RESERVED, ISSUED, REVOKED)
+    assert p.renew_reservation(POLICIES, NOW) == [IssueRejected(state="revoked", rejected_at=NOW)]
 
 
 def test_a_cancellation_of_a_permit_in_review_names_no_number() -> None:

@@ -22,8 +22,9 @@ from onewindow.work_permit.domain.events import (
     ReservationExpired,
     Reserved,
     ReviewRequired,
+    Revoked,
 )
-from onewindow.work_permit.domain.permit import WorkPermit
+from onewindow.work_permit.domain.permit import REVOCATION_BASIS, WorkPermit
 from onewindow.work_permit.domain.policy import published_policies
 
 POLICIES = published_policies()
@@ -123,12 +124,63 @@ def test_an_issue_after_the_reservation_lapsed_expires_it_and_is_rejected() -> N
     assert then(p, events).state == "expired"
 
 
-def test_cancelling_a_reservation_twice_cancels_it_once() -> None:
-    p = reserved()
-    first = p.cancel_reservation("counterpart_refused", NOW)
-    assert [type(e) for e in first] == [ReservationCancelled]
-    assert then(p, first).cancel_reservation("counterpart_refused", NOW) == []
-    assert p.state == "cancelled"
+EXPIRED = ReservationExpired(permit_number=NUMBER, expired_at=NOW + timedelta(days=30))
+REVOKED = Revoked(
+    permit_number=NUMBER, reason="permit_revoked", legal_basis=REVOCATION_BASIS, revoked_at=NOW
+)
+RELEASED = ReservationCancelled(permit_number=None, reason="counterpart_refused", cancelled_at=NOW)
+
+
+@pytest.mark.parametrize(
+    ("history", "answer", "state"),
+    [
+        pytest.param((ASSESSED, RESERVED), RELEASED.model_copy(update={"permit_number": NUMBER}),
+                     "cancelled", id="a reservation is released, naming its number"),
+        pytest.param((ASSESSED, ReviewRequired(reasons=())), RELEASED, "cancelled",
+                     id="a permit in review is released"),
+        pytest.param((), RELEASED, "cancelled", id="a permit not yet assessed is released"),
+        pytest.param((ASSESSED, RESERVED, EXPIRED), RELEASED, "cancelled",
+                     id="a lapsed reservation is released"),
+        pytest.param((ASSESSED, RESERVED, RELEASED), RELEASED, "cancelled",
+                     id="a released permit is answered again"),
+        pytest.param((ASSESSED, Refused(reasons=())), RELEASED, "refused",
+                     id="a refused permit is answered and stays refused"),
+        pytest.param((ASSESSED, RESERVED, ISSUED),
+                     REVOKED.model_copy(update={"reason": "counterpart_refused"}), "revoked",
+                     id="an issued permit is revoked with its legal basis"),
+        pytest.param((ASSESSED, RESERVED, ISSUED, REVOKED), REVOKED, "revoked",
+                     id="a revoked permit gives the same revocation again"),
+    ],
+)  # fmt: skip
+def test_every_compensation_is_answered(
+    history: tuple[DomainEvent, ...], answer: DomainEvent, state: str
+) -> None:
+    p = permit(*history)
+    events = p.cancel_reservation("counterpart_refused", NOW)
+    assert events == [answer]
+    assert then(p, events).state == state
+
+
+def test_a_revoked_number_is_never_issued_again() -> None:
+    p = permit(ASSESSED, RESERVED, ISSUED, REVOKED)
+    assert p.issue(NOW) == [IssueRejected(state="revoked", rejected_at=NOW)]
+    assert p.renew_reservation(POLICIES, NOW) == [IssueRejected(state="revoked", rejected_at=NOW)]
+
+
+def test_a_lapsed_reservation_is_renewed_under_its_number_for_a_new_period() -> None:
+    later = NOW + timedelta(days=40)
+    p = permit(ASSESSED, RESERVED, EXPIRED)
+    events = p.renew_reservation(POLICIES, later)
+    assert events == [RESERVED.model_copy(update={"reserved_until": later + timedelta(days=30)})]
+    assert then(p, events).state == "reserved"
+    assert p.issue(later) == [
+        Issued(permit_number=NUMBER, valid_until=VALID_UNTIL, issued_at=later)
+    ]
+
+
+def test_a_refused_permit_cannot_be_renewed() -> None:
+    p = permit(ASSESSED, Refused(reasons=()))
+    assert p.renew_reservation(POLICIES, NOW) == [IssueRejected(state="refused", rejected_at=NOW)]
 
 
 def test_a_cancellation_before_the_assessment_stops_the_assessment() -> None:
@@ -155,11 +207,6 @@ def test_a_cancellation_before_the_assessment_stops_the_assessment() -> None:
     )
     assert p.state == "cancelled"
     assert p.assess(late, POLICIES, NOW, date(2026, 3, 2), NUMBER) == []
-    assert p.cancel_reservation("withdrawn_by_applicant", NOW) == []
-
-
-def test_an_issued_permit_is_not_cancelled_by_compensation() -> None:
-    assert issued().cancel_reservation("counterpart_refused", NOW) == []
 
 
 # -- expiry -------------------------------------------------------------------------------

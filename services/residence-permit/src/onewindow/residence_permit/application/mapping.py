@@ -50,6 +50,14 @@ def integration_event(
                 permit_number=event.permit_number,
                 reason=event.reason,
             )
+        case domain.Revoked():
+            return bus.ResidencePermitRevoked(
+                application_id=application_id,
+                permit_number=event.permit_number,
+                reason=event.reason,
+                legal_basis=event.legal_basis,
+                revoked_at=event.revoked_at,
+            )
         case domain.ReservationExpired():
             return bus.ResidencePermitReservationExpired(
                 application_id=application_id, permit_number=event.permit_number

@@ -70,12 +70,25 @@ class ResidencePermits:
     async def cancel_reservation(
         self, command: bus.CancelResidencePermitReservation, cause: Envelope
     ) -> ResidencePermit:
-        """Answer with `ResidencePermitReservationCancelled` once; repeats stay silent."""
+        """Answer with `ResidencePermitReservationCancelled` (released) or, for an issued permit,
+        `ResidencePermitRevoked`; a repeat is answered the same way."""
         now = self.clock.now()
         return await self._decide(
             command.application_id,
             cause,
             lambda permit, _: permit.cancel_reservation(command.reason, now),
+        )
+
+    async def renew_reservation(
+        self, command: bus.RenewResidencePermitReservation, cause: Envelope
+    ) -> ResidencePermit:
+        """Answer with `ResidencePermitReserved` (the same number, reserved anew), or
+        `ResidencePermitIssueRejected` when there is nothing to renew."""
+        now = self.clock.now()
+        return await self._decide(
+            command.application_id,
+            cause,
+            lambda permit, _: permit.renew_reservation(self.policies, now),
         )
 
     async def record_officer_decision(

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from onewindow.contracts.v1.common import Reason, ReasonCode
+from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
 from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.assessment import (
@@ -32,12 +32,17 @@ from onewindow.residence_permit.domain.events import (
     ReservationExpired,
     Reserved,
     ReviewRequired,
+    Revoked,
 )
 from onewindow.residence_permit.domain.policy import PolicyBook
 
-State = Literal["new", "review_required", "reserved", "issued", "refused", "cancelled", "expired"]
+State = Literal[
+    "new", "review_required", "reserved", "issued", "refused", "cancelled", "expired", "revoked"
+]
 ASSESSABLE: frozenset[State] = frozenset({"new", "review_required"})
-CANCELLABLE: frozenset[State] = frozenset({"new", "review_required", "reserved"})
+CANCELLABLE: frozenset[State] = frozenset({"new", "review_required", "reserved", "expired"})
+# The legal basis of a revocation (this project's policy identifier and article).
+REVOCATION_BASIS = LegalBasis(policy="one-window-2026.1-shanghai", article="§9.2")
 
 
 class ResidencePermit:
@@ -53,6 +58,7 @@ class ResidencePermit:
         self.reserved_until: datetime | None = None
         self.reasons: tuple[Reason, ...] = ()
         self.extensions: set[str] = set()
+        self.revoked: Revoked | None = None
 
     @classmethod
     def replay(cls, application_id: str, events: Iterable[DomainEvent]) -> ResidencePermit:
@@ -151,12 +157,33 @@ class ResidencePermit:
         ]
 
     def cancel_reservation(self, reason: ReasonCode, now: datetime) -> list[DomainEvent]:
-        """Compensation: cancel a reservation (or a permit not yet decided). Idempotent:
-        a permit already cancelled, refused, expired or issued is left as it is."""
-        if self.state not in CANCELLABLE:
-            return []
+        """Compensation, answered in every state: a reservation (or a permit not yet
+        decided, or a lapsed reservation) is released; an issued permit is revoked. A permit
+        already released, refused or revoked gives the same answer again, so a saga that
+        asks twice is answered twice and its case never waits."""
+        if self.state == "issued" and self.permit_number is not None:
+            return [
+                Revoked(
+                    permit_number=self.permit_number,
+                    reason=reason,
+                    legal_basis=REVOCATION_BASIS,
+                    revoked_at=now,
+                )
+            ]
+        if self.state == "revoked" and self.revoked is not None:
+            return [self.revoked]
+        # A number is only named while it is reserved; an earlier one was never held.
         number = self.permit_number if self.state == "reserved" else None
         return [ReservationCancelled(permit_number=number, reason=reason, cancelled_at=now)]
+
+    def renew_reservation(self, policies: PolicyBook, now: datetime) -> list[DomainEvent]:
+        """Reserve again, under the same number, a reservation that lapsed (or is about to)
+        while the case waited; anything else cannot be renewed and is answered with an
+        `IssueRejected` naming the state."""
+        number, assessed = self.permit_number, self.assessed
+        if self.state not in ("reserved", "expired") or number is None or assessed is None:
+            return [IssueRejected(state=self.state, rejected_at=now)]
+        return [self._reservation(assessed, policies, now, number)]
 
     def expire_reservation(self, now: datetime) -> list[DomainEvent]:
         """Let a reservation never confirmed lapse once its period has passed."""
@@ -208,7 +235,10 @@ class ResidencePermit:
                 self.work_permit_number = event.work_permit_number
                 self.valid_until = event.valid_until
             case ReservationCancelled():
-                self.state = "cancelled"
+                if self.state != "refused":  # a refusal stays the permit's answer
+                    self.state = "cancelled"
+            case Revoked():
+                self.state, self.revoked = "revoked", event
             case ReservationExpired():
                 self.state = "expired"
             case Extended():

@@ -35,6 +35,8 @@ def subscribe_commands(broker: KafkaBroker, permits: ResidencePermits, topic_pre
                 await permits.issue(message, envelope)
             case bus.CancelResidencePermitReservation():
                 await permits.cancel_reservation(message, envelope)
+            case bus.RenewResidencePermitReservation():
+                await permits.renew_reservation(message, envelope)
             case bus.RecordResidencePermitOfficerDecision():
                 await permits.record_officer_decision(message, envelope)
             case bus.ExtendResidencePermit():

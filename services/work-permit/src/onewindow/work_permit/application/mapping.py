@@ -54,6 +54,14 @@ def integration_event(permit: WorkPermit, event: domain.DomainEvent) -> bus.Work
                 permit_number=event.permit_number,
                 reason=event.reason,
             )
+        case domain.Revoked():
+            return bus.WorkPermitRevoked(
+                application_id=application_id,
+                permit_number=event.permit_number,
+                reason=event.reason,
+                legal_basis=event.legal_basis,
+                revoked_at=event.revoked_at,
+            )
         case domain.ReservationExpired():
             return bus.WorkPermitReservationExpired(
                 application_id=application_id, permit_number=event.permit_number

@@ -76,12 +76,25 @@ class WorkPermits:
     async def cancel_reservation(
         self, command: bus.CancelWorkPermitReservation, cause: Envelope
     ) -> WorkPermit:
-        """Answer with `WorkPermitReservationCancelled` once; later repeats stay silent."""
+        """Answer with `WorkPermitReservationCancelled` (released) or, for an issued permit,
+        `WorkPermitRevoked`; a repeat is answered the same way."""
         now = self.clock.now()
         return await self._decide(
             command.application_id,
             cause,
             lambda permit, _: permit.cancel_reservation(command.reason, now),
+        )
+
+    async def renew_reservation(
+        self, command: bus.RenewWorkPermitReservation, cause: Envelope
+    ) -> WorkPermit:
+        """Answer with `WorkPermitReserved` (the same number, reserved anew), or
+        `WorkPermitIssueRejected` when there is nothing to renew."""
+        now = self.clock.now()
+        return await self._decide(
+            command.application_id,
+            cause,
+            lambda permit, _: permit.renew_reservation(self.policies, now),
         )
 
     async def record_officer_decision(

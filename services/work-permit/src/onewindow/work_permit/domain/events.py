@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from onewindow.contracts.v1.common import Classification, Reason, ReasonCode
+from onewindow.contracts.v1.common import Classification, LegalBasis, Reason, ReasonCode
 
 
 class DomainEvent(BaseModel):
@@ -74,6 +74,16 @@ class ReservationCancelled(DomainEvent):
     cancelled_at: datetime
 
 
+class Revoked(DomainEvent):
+    """An issued permit withdrawn again (its counterpart could not be issued, or the case
+    was withdrawn while issuing). Its number stays spent: numbers are never reused."""
+
+    permit_number: str
+    reason: ReasonCode
+    legal_basis: LegalBasis
+    revoked_at: datetime
+
+
 class ReservationExpired(DomainEvent):
     permit_number: str
     expired_at: datetime
@@ -105,6 +115,7 @@ STORED_TYPES: dict[str, type[DomainEvent]] = {
         IssueRejected,
         ReservationCancelled,
         ReservationExpired,
+        Revoked,
         Extended,
         ExtensionRefused,
     )

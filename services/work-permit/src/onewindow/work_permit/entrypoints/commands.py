@@ -35,6 +35,8 @@ def subscribe_commands(broker: KafkaBroker, permits: WorkPermits, topic_prefix: 
                 await permits.issue(message, envelope)
             case bus.CancelWorkPermitReservation():
                 await permits.cancel_reservation(message, envelope)
+            case bus.RenewWorkPermitReservation():
+                await permits.renew_reservation(message, envelope)
             case bus.RecordWorkPermitOfficerDecision():
                 await permits.record_officer_decision(message, envelope)
             case bus.ExtendWorkPermit():
