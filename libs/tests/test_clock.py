@@ -15,6 +15,7 @@ from onewindow.runtime.clock import (
     OffsetClock,
     SystemClock,
     clock_from_env,
+    local_date,
     local_today,
     write_clock_offset,
 )
@@ -63,6 +64,34 @@ def test_a_clock_refuses_naive_time() -> None:
 )
 def test_today_is_the_date_in_shanghai(utc: datetime, shanghai_date: date) -> None:
     assert local_today(ManualClock(utc)) == shanghai_date
+
+
+@pytest.mark.parametrize(
+    ("moment", "shanghai_date"),
+    [
+        pytest.param(
+            datetime(2027, 3, 1, 15, 59, tzinfo=UTC), date(2027, 3, 1), id="23:59 Shanghai"
+        ),
+        pytest.param(
+            datetime(2027, 3, 1, 16, 1, tzinfo=UTC), date(2027, 3, 2), id="00:01 Shanghai"
+        ),
+        pytest.param(datetime(2027, 3, 1, 23, 59, tzinfo=UTC), date(2027, 3, 2), id="UTC midnight"),
+        pytest.param(
+            datetime(2027, 3, 2, 0, 1, tzinfo=timezone(timedelta(hours=8))),
+            date(2027, 3, 2),
+            id="already in Beijing time",
+        ),
+    ],
+)
+def test_the_date_of_an_instant_flips_at_shanghai_midnight(
+    moment: datetime, shanghai_date: date
+) -> None:
+    assert local_date(moment) == shanghai_date
+
+
+def test_a_naive_instant_has_no_legal_date() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        local_date(datetime(2027, 3, 1, 16, 1))  # naive on purpose
 
 
 def test_without_settings_the_process_uses_the_system_clock() -> None:

@@ -1,7 +1,10 @@
 """Where time comes from: an injected clock, so tests (and end-to-end runs) can move it.
 
 Every clock answers `now()` with an aware datetime in UTC. Dates that people see
-(application dates, deadlines) are Shanghai dates: `local_today(clock)`.
+and the law counts (application dates, deadlines, "valid on", ages) are Shanghai
+dates: `local_today(clock)` for today, `local_date(moment)` for the date of any other
+instant. Never `date.today()` or the `.date()` of a UTC instant: between 00:00 and
+08:00 in Shanghai those are still yesterday.
 
 End-to-end tests run every service as its own process; they move time there with
 two environment settings read by `clock_from_env`:
@@ -42,9 +45,19 @@ class Clock(Protocol):
         ...
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar date in Shanghai (Asia/Shanghai) at `moment`, an aware instant.
+
+    Raises `ValueError` for a naive datetime: its date would depend on the machine.
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a legal date needs an aware instant, got naive {moment.isoformat()}")
+    return moment.astimezone(SHANGHAI).date()
+
+
 def local_today(clock: Clock) -> date:
     """Today's date in Shanghai (Asia/Shanghai), where the one window stands."""
-    return clock.now().astimezone(SHANGHAI).date()
+    return local_date(clock.now())
 
 
 def _as_utc(moment: datetime) -> datetime:
