@@ -25,7 +25,7 @@ from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, build_headers, new_envelope, parse_headers
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import IDENTITY_COMMANDS, IDENTITY_EVENTS
-from onewindow.contracts.v1.common import DocumentRef, ResolvedDocument
+from onewindow.contracts.v1.common import DocumentRef, LegalBasis, ResolvedDocument
 from onewindow.contracts.v1.identity import (
     CaseClosed,
     CloseCase,
@@ -280,31 +280,14 @@ async def test_passport_expired(harness: Harness) -> None:
 
 
 @pytest.mark.parametrize(
-    "rule",
-    [
-        "document_not_found_when_absent",
-        "document_not_found_when_another_persons",
-        "document_not_found_when_expired",
-    ],
+    "rule", ["document_not_found_when_absent", "document_not_found_when_another_persons"]
 )
 async def test_document_not_found(harness: Harness, rule: str) -> None:
     person = await registered_person(harness)
     if rule == "document_not_found_when_absent":
         cited = f"NOPE-{secrets.token_hex(6)}"
-    elif rule == "document_not_found_when_another_persons":
-        cited = (await registered_person(harness, "BEL")).health
     else:
-        cited = f"OLD-{secrets.token_hex(6)}"
-        await put(
-            harness.http,
-            f"certificates/{cited}",
-            {
-                "kind": "health",
-                "holder": {"nationality": person.nationality, "passport_number": person.passport},
-                "issued_on": "2026-01-01",
-                "valid_until": "2027-01-03",
-            },
-        )
+        cited = (await registered_person(harness, "BEL")).health
     command = person.verify(
         case_id(),
         documents=(
@@ -316,6 +299,67 @@ async def test_document_not_found(harness: Harness, rule: str) -> None:
     assert [(r.code, r.params["registry_id"]) for r in event.reasons] == [
         ("document_not_found", cited)
     ], rule
+    assert event.reasons[0].legal_basis == LegalBasis(
+        policy="one-window-2026.1-shanghai", article="§3.2"
+    )
+
+
+async def test_an_expired_cited_certificate_is_passed_on_not_refused(harness: Harness) -> None:
+    # The residence permit asks for a current one (`document_expired`), a supplement.
+    person = await registered_person(harness)
+    expired = f"OLD-{secrets.token_hex(6)}"
+    await put(
+        harness.http,
+        f"certificates/{expired}",
+        {
+            "kind": "health",
+            "holder": {"nationality": person.nationality, "passport_number": person.passport},
+            "issued_on": "2026-01-01",
+            "valid_until": "2027-01-03",
+        },
+    )
+    application_id = case_id()
+    command = person.verify(
+        application_id,
+        documents=(
+            DocumentRef(kind="degree", registry_id=person.degree),
+            DocumentRef(kind="health", registry_id=expired),
+        ),
+    )
+    await harness.send(command, application_id)
+    [event] = await harness.events.wait_for(application_id)
+    assert isinstance(event, IdentityVerified), event
+    assert [(d.registry_id, d.valid_until) for d in event.documents] == [
+        (person.degree, None),
+        (expired, date(2027, 1, 3)),
+    ]
+
+
+async def test_a_talent_recognition_in_the_registry_counts_uncited(harness: Harness) -> None:
+    person = await registered_person(harness)
+    recognition = f"TALENT-{secrets.token_hex(6)}"
+    await put(
+        harness.http,
+        f"certificates/{recognition}",
+        {
+            "kind": "talent_recognition",
+            "holder": {"nationality": person.nationality, "passport_number": person.passport},
+            "issued_on": "2025-05-01",
+            "valid_until": None,
+            "issuer": "Shanghai Overseas High-Level Talent Programme",
+        },
+    )
+    application_id = case_id()
+    await harness.send(person.verify(application_id), application_id)  # does not cite it
+    [event] = await harness.events.wait_for(application_id)
+    assert isinstance(event, IdentityVerified), event
+    assert [d.kind for d in event.documents] == [
+        "degree",
+        "criminal_record",
+        "health",
+        "talent_recognition",
+    ]
+    assert event.documents[-1].registry_id == recognition
 
 
 async def test_employer_not_registered(harness: Harness) -> None:

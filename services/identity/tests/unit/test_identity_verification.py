@@ -11,6 +11,7 @@ import pytest
 from onewindow.contracts.v1.common import DocumentRef, Employer, ResolvedDocument
 from onewindow.identity.domain.open_case import OpenCase
 from onewindow.identity.domain.person import PassportHolder
+from onewindow.identity.domain.policy import ARTICLES, POLICY, legal_basis
 from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord, Holder
 from onewindow.identity.domain.verification import (
     ISSUER_NOT_RECORDED,
@@ -71,12 +72,14 @@ def facts(
     employer: EmployerRecord | None = EMPLOYER,
     watchlisted: bool = False,
     open_by: str | None = None,
+    held: tuple[CertificateRecord, ...] = (),
 ) -> RegistryFacts:
     return RegistryFacts(
         employer=employer,
         certificates=REGISTRY,
         watchlisted=watchlisted,
         open_case=OpenCase(open_by),
+        held=held,
     )
 
 
@@ -141,22 +144,6 @@ REJECTIONS: list[tuple[str, CaseToVerify, RegistryFacts, list[tuple[str, dict[st
         ],
     ),
     (
-        "document_not_found_when_it_expired_before_the_application_date",
-        with_documents(DocumentRef(kind="health", registry_id="HEALTH-OLD")),
-        facts(),
-        [
-            (
-                "document_not_found",
-                {
-                    "kind": "health",
-                    "registry_id": "HEALTH-OLD",
-                    "problem": "expired",
-                    "valid_until": "2027-01-03",
-                },
-            )
-        ],
-    ),
-    (
         "document_not_found_when_it_is_of_another_kind",
         with_documents(DocumentRef(kind="degree", registry_id="HEALTH-1")),
         facts(),
@@ -201,15 +188,6 @@ REJECTIONS: list[tuple[str, CaseToVerify, RegistryFacts, list[tuple[str, dict[st
                 "document_not_found",
                 {"kind": "health", "registry_id": "NOPE", "problem": "not_found"},
             ),
-            (
-                "document_not_found",
-                {
-                    "kind": "health",
-                    "registry_id": "HEALTH-OLD",
-                    "problem": "expired",
-                    "valid_until": "2027-01-03",
-                },
-            ),
             ("employer_not_registered", {"uscc": USCC}),
             ("duplicate_application", {"case_id": "A-0"}),
         ],
@@ -230,6 +208,7 @@ def test_rejections(
     assert isinstance(result, Rejected), rule
     assert [(r.code, r.params) for r in result.reasons] == expected
     assert all(r.side == "identity" and r.detail for r in result.reasons)
+    assert [r.legal_basis for r in result.reasons] == [legal_basis(r.code) for r in result.reasons]
     duplicate = [p["case_id"] for code, p in expected if code == "duplicate_application"]
     assert result.duplicate_of == (duplicate[0] if duplicate else None)
 
@@ -296,3 +275,70 @@ def test_missing_issuer_is_said_to_be_not_recorded() -> None:
     )
     assert isinstance(result, Verified)
     assert result.documents[0].issuer == ISSUER_NOT_RECORDED
+
+
+def test_an_expired_cited_certificate_is_passed_on_with_its_validity_not_refused() -> None:
+    # The permit service that needs it asks for a current one (`document_expired`).
+    result = verify(
+        with_documents(
+            DocumentRef(kind="degree", registry_id="DEG-1"),
+            DocumentRef(kind="health", registry_id="HEALTH-OLD"),
+        ),
+        facts(),
+    )
+    assert isinstance(result, Verified)
+    expired = next(d for d in result.documents if d.registry_id == "HEALTH-OLD")
+    assert (expired.kind, expired.valid_until) == ("health", date(2027, 1, 3))
+
+
+TALENT_HELD = cert("TALENT-HELD", "talent_recognition", valid_until=None)
+TALENT_LAPSED = cert("TALENT-LAPSED", "talent_recognition", valid_until=date(2027, 1, 3))
+TALENT_LAST_DAY = cert("TALENT-LAST-DAY", "talent_recognition", valid_until=APPLIED_ON)
+TALENT_OF_BOB = cert("TALENT-BOB", "talent_recognition", holder=OTHER, valid_until=None)
+HEALTH_HELD = cert("HEALTH-HELD", "health")
+
+HELD_RECOGNITIONS: list[tuple[str, CaseToVerify, tuple[CertificateRecord, ...], list[str]]] = [
+    ("a_held_recognition_counts_uncited", COMPLETE, (TALENT_HELD,), ["TALENT-HELD"]),
+    (
+        "a_recognition_valid_on_its_last_day_counts",
+        COMPLETE,
+        (TALENT_LAST_DAY,),
+        ["TALENT-LAST-DAY"],
+    ),
+    ("an_uncited_lapsed_recognition_is_not_passed_on", COMPLETE, (TALENT_LAPSED,), []),
+    ("another_persons_recognition_is_never_passed_on", COMPLETE, (TALENT_OF_BOB,), []),
+    ("other_uncited_certificates_are_not_passed_on", COMPLETE, (HEALTH_HELD,), []),
+    (
+        "a_cited_recognition_is_resolved_once",
+        with_documents(DocumentRef(kind="talent_recognition", registry_id="TALENT-1")),
+        (REGISTRY["TALENT-1"],),
+        ["TALENT-1"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "case", "held", "recognitions"),
+    HELD_RECOGNITIONS,
+    ids=[h[0] for h in HELD_RECOGNITIONS],
+)
+def test_talent_recognitions_held_in_the_registry(
+    rule: str, case: CaseToVerify, held: tuple[CertificateRecord, ...], recognitions: list[str]
+) -> None:
+    result = verify(case, facts(held=held))
+    assert isinstance(result, Verified), rule
+    found = [d.registry_id for d in result.documents if d.kind == "talent_recognition"]
+    assert found == recognitions, rule
+
+
+def test_every_reason_identity_gives_has_an_article() -> None:
+    assert set(ARTICLES) == {
+        "passport_expired",
+        "employer_not_registered",
+        "duplicate_application",
+        "document_not_found",
+    }
+    assert legal_basis("document_not_found").model_dump() == {
+        "policy": POLICY,
+        "article": ARTICLES["document_not_found"],
+    }

@@ -99,11 +99,20 @@ class MemoryEventStore(EventStore):
 
 
 class MemoryViews:
+    """Certificates by holder, as the Mongo view keeps them (latest version shown)."""
+
+    def __init__(self) -> None:
+        self.shown: dict[str, tuple[str, CertificateRecord]] = {}
+
     async def put(self, certificate: CertificateRecord, person_ref: str, version: int) -> None:
-        return None
+        self.shown[certificate.certificate_id] = (person_ref, certificate)
 
     async def held_by(self, person_ref: str) -> list[CertificateRecord]:
-        return []
+        return [
+            c
+            for ref, c in sorted(self.shown.values(), key=lambda s: s[1].certificate_id)
+            if ref == person_ref
+        ]
 
 
 @pytest.fixture
@@ -283,3 +292,35 @@ async def test_closing_one_case_leaves_another_cases_claim_alone(world: World) -
     close = CloseCase(application_id="A-2", outcome="refused")
     await service.close_case(close, envelope_for(close, "A-2"))
     assert await holder_of_claim(store) == "A-1"
+
+
+async def test_a_talent_recognition_held_in_the_registry_is_passed_on_uncited(
+    world: World,
+) -> None:
+    store, registry, service = world
+    await registry.record_certificate(
+        CertificateRecord(
+            certificate_id="T-1",
+            kind="talent_recognition",
+            holder=Holder(nationality="NLD", passport_number="NX4K2P7R1"),
+            issued_on=date(2025, 5, 1),
+            issuer="Shanghai Talent Programme",
+        )
+    )
+    command = verify_command("A-1")  # cites the health certificate only
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    [event] = sent(store, "A-1")
+    assert isinstance(event, IdentityVerified)
+    assert [(d.kind, d.registry_id) for d in event.documents] == [
+        ("health", "H-1"),
+        ("talent_recognition", "T-1"),
+    ]
+
+
+async def test_an_expired_cited_certificate_verifies_and_says_until_when(world: World) -> None:
+    store, _, service = world
+    command = verify_command("A-1", application_date=date(2027, 6, 2))  # H-1 ended 1 June
+    await service.verify_identity(command, envelope_for(command, "A-1"))
+    [event] = sent(store, "A-1")
+    assert isinstance(event, IdentityVerified)
+    assert [(d.registry_id, d.valid_until) for d in event.documents] == [("H-1", date(2027, 6, 1))]

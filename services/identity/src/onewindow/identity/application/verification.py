@@ -85,10 +85,11 @@ class IdentityVerification:
     async def _facts(self, case: CaseToVerify, person_ref: str) -> tuple[RegistryFacts, int]:
         """What the registry holds for this case, and the version of the claim stream read."""
         ids = registry_ids(case.documents)
-        employer, watch, claim = await asyncio.gather(
+        employer, watch, claim, held = await asyncio.gather(
             self._registry.employer(case.employer_uscc),
             self._registry.watchlist_entry(case.holder),
             self._store.load(open_case_stream(person_ref, case.employer_uscc)),
+            self._registry.certificates_held_by(case.holder),
         )
         certificates = await asyncio.gather(*(self._registry.certificate(i) for i in ids))
         found = {i: c for i, c in zip(ids, certificates, strict=True) if c is not None}
@@ -97,6 +98,7 @@ class IdentityVerification:
             certificates=found,
             watchlisted=watch is not None,
             open_case=OpenCase.from_history(history(claim)),
+            held=tuple(held),
         )
         return facts, claim.version
 

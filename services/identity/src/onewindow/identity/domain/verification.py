@@ -11,10 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from onewindow.contracts.v1.common import DocumentRef, Employer, Reason, ResolvedDocument
+from onewindow.contracts.v1.common import (
+    DocumentRef,
+    Employer,
+    Reason,
+    ReasonCode,
+    ResolvedDocument,
+)
 from onewindow.contracts.v1.identity import Flag
 from onewindow.identity.domain.open_case import OpenCase
 from onewindow.identity.domain.person import PassportHolder
+from onewindow.identity.domain.policy import legal_basis
 from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord
 
 # Issuer shown for a certificate whose clerk did not record one (the field is optional
@@ -38,13 +45,15 @@ class CaseToVerify:
 class RegistryFacts:
     """What the registry holds for this case, looked up before deciding.
 
-    `certificates` holds only the cited registry ids that exist.
+    `certificates` holds only the cited registry ids that exist; `held` every
+    certificate the registry lists for this person (cited or not).
     """
 
     employer: EmployerRecord | None
     certificates: Mapping[str, CertificateRecord]
     watchlisted: bool
     open_case: OpenCase
+    held: tuple[CertificateRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +72,9 @@ class Rejected:
 Verification = Verified | Rejected
 
 
-def _reason(code: str, detail: str, **params: str) -> Reason:
-    return Reason.model_validate(
-        {"code": code, "side": "identity", "detail": detail, "params": params}
+def _reason(code: ReasonCode, detail: str, **params: str) -> Reason:
+    return Reason(
+        code=code, side="identity", detail=detail, params=params, legal_basis=legal_basis(code)
     )
 
 
@@ -112,9 +121,12 @@ def resolve_documents(
 ) -> tuple[tuple[ResolvedDocument, ...], list[Reason]]:
     """Each cited registry document, resolved, or a `document_not_found` reason.
 
-    A document is found when it exists, is of the kind cited, belongs to this
-    person and has not expired by the application date. A certificate of another
-    person reads exactly like a missing one, so nobody learns that it exists.
+    A document is found when it exists, is of the kind cited and belongs to this
+    person. A certificate of another person reads exactly like a missing one, so
+    nobody learns that it exists. A certificate that has expired by the application
+    date is resolved all the same, with its validity: the permit service that needs
+    it asks the applicant for a current one (`document_expired`), which a refusal
+    here could not do.
     """
     resolved: list[ResolvedDocument] = []
     reasons: list[Reason] = []
@@ -144,19 +156,30 @@ def resolve_documents(
                     **where,
                 )
             )
-        elif not found.is_valid_on(case.application_date):
-            reasons.append(
-                _reason(
-                    "document_not_found",
-                    "the document is no longer valid on the application date",
-                    problem="expired",
-                    valid_until=str(found.valid_until),
-                    **where,
-                )
-            )
         else:
             resolved.append(_resolved(found))
     return tuple(resolved), reasons
+
+
+def held_recognitions(
+    case: CaseToVerify, held: tuple[CertificateRecord, ...], cited: tuple[ResolvedDocument, ...]
+) -> tuple[ResolvedDocument, ...]:
+    """The talent recognitions the registry holds for this person that the case does not cite.
+
+    A recognition in the registry makes its holder Category A whether or not the form
+    names it (DOMAIN.md "Evidence"), so identity passes it on. Only those in force on
+    the application date: an uncited lapsed one would only ask the applicant for a
+    certificate they never relied on.
+    """
+    already = {d.registry_id for d in cited}
+    return tuple(
+        _resolved(certificate)
+        for certificate in held
+        if certificate.kind == "talent_recognition"
+        and certificate.certificate_id not in already
+        and certificate.is_held_by(case.holder)
+        and certificate.is_valid_on(case.application_date)
+    )
 
 
 def check_employer_registered(
@@ -200,6 +223,7 @@ def verify(case: CaseToVerify, facts: RegistryFacts) -> Verification:
     """Verify the case against the registry: every reason found, or the resolved case."""
     reasons = check_passport_valid(case)
     documents, document_reasons = resolve_documents(case, facts.certificates)
+    documents += held_recognitions(case, facts.held, documents)
     employer, employer_reasons = check_employer_registered(case, facts.employer)
     duplicate_of, duplicate_reasons = check_not_duplicate(case, facts.open_case)
     reasons += document_reasons + employer_reasons + duplicate_reasons
