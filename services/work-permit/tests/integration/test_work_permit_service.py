@@ -155,6 +155,91 @@ async def test_a_refused_assessment_names_every_reason(services: None, bus: Bus)
     (refused,) = await bus.wait_for(wp.WorkPermitRefused, application_id=app)
     assert [r.code for r in refused.reasons] == ["passport_expired", "not_eligible_category"]
     assert refused.classification.category == "C"
+    assert [
+        (r.legal_basis.policy, r.legal_basis.article) for r in refused.reasons if r.legal_basis
+    ] == [
+        ("fwp-2017.1-shanghai", "§2.1"),
+        ("fwp-2017.1-shanghai", "§3.1"),
+    ]
+
+
+def registry_document(kind: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "registry_id": f"{kind}-1",
+        "issuer": "registry",
+        "issued_on": "2020-01-15",
+        **extra,
+    }
+
+
+async def test_an_expired_cited_degree_asks_for_a_current_one_instead_of_refusing(
+    services: None, bus: Bus
+) -> None:
+    app = new_id()
+    documents = [
+        registry_document("degree", valid_until="2026-03-01", details={"level": "doctorate"}),
+        registry_document("criminal_record"),
+    ]
+    await bus.send(assess_command(app, documents=documents), app)
+    (review,) = await bus.wait_for(wp.WorkPermitReviewRequired, application_id=app)
+    [reason] = review.reasons
+    assert (reason.code, reason.params) == (
+        "document_expired",
+        {"kind": "degree", "registry_id": "degree-1", "valid_until": "2026-03-01"},
+    )
+    assert review.missing_documents == ("degree",)
+    assert reason.legal_basis is not None
+    assert bus.seen(wp.WorkPermitRefused, application_id=app) == []
+
+
+async def test_the_registry_degree_level_scores_and_a_mismatch_is_shown(
+    services: None, bus: Bus
+) -> None:
+    app = new_id()
+    documents = [
+        registry_document("degree", details={"level": "master"}),
+        registry_document("criminal_record"),
+    ]
+    await bus.send(assess_command(app, documents=documents), app)  # typed: doctorate
+    (reserved,) = await bus.wait_for(wp.WorkPermitReserved, application_id=app)
+    [education] = [f for f in reserved.classification.factors if f.factor == "education"]
+    assert (education.points, education.value) == (15, "master (registry; typed doctorate)")
+
+
+@pytest.mark.parametrize(
+    ("at", "outcome"),
+    [
+        pytest.param(
+            datetime(2026, 3, 2, 15, 59, tzinfo=UTC), wp.WorkPermitReserved, id="23:59 Shanghai"
+        ),
+        pytest.param(
+            datetime(2026, 3, 2, 16, 1, tzinfo=UTC), wp.WorkPermitRefused, id="00:01 Shanghai"
+        ),
+    ],
+)
+async def test_a_licence_lapses_at_shanghai_midnight_not_utc_midnight(
+    services: None, bus: Bus, clock: ManualClock, at: datetime, outcome: type[wp.WorkPermitEvent]
+) -> None:
+    # The licence's last day is 2 March; at 16:01 UTC it is already 3 March in Shanghai.
+    app = new_id()
+    employer = {
+        "uscc": "91310104MA1FL5KX1N",
+        "name": "Example Ltd",
+        "licence_valid_until": "2026-03-02",
+    }
+    clock.set(at)
+    try:
+        await bus.send(assess_command(app, employer=employer), app)
+        (answer,) = await bus.wait_for(outcome, application_id=app)
+    finally:
+        clock.set(START)
+    if isinstance(answer, wp.WorkPermitRefused):
+        [reason] = answer.reasons
+        assert (reason.code, reason.params["decision_date"]) == (
+            "employer_licence_expired",
+            "2026-03-03",
+        )
 
 
 async def test_a_cancelled_reservation_is_not_issued_afterwards(services: None, bus: Bus) -> None:

@@ -295,3 +295,101 @@ def test_the_direct_salary_threshold_follows_the_local_average_wage() -> None:
     result = classify(candidate(salary=1_000_000, education="other", experience=0), richer)
     assert result.direct_criterion is None
     assert POLICY.direct_salary_threshold_cny == 6 * 149_208
+
+
+def degree(
+    level: str, registry_id: str = "DEG-1", valid_until: date | None = None
+) -> ResolvedDocument:
+    return ResolvedDocument(
+        kind="degree",
+        registry_id=registry_id,
+        issuer="Leiden University",
+        issued_on=date(2010, 6, 30),
+        valid_until=valid_until,
+        details={"level": level},
+    )
+
+
+# (rule, typed level, cited degrees, points scored, value shown)
+REGISTRY_EDUCATION: list[tuple[str, str, tuple[ResolvedDocument, ...], int, str]] = [
+    ("the registry confirms the typed level", "doctorate", (degree("doctorate"),), 20, "doctorate"),
+    (
+        "the registry's lower level scores, and the mismatch is noted",
+        "doctorate",
+        (degree("master"),),
+        15,
+        "master (registry; typed doctorate)",
+    ),
+    (
+        "the registry's higher level scores too",
+        "bachelor",
+        (degree("doctorate"),),
+        20,
+        "doctorate (registry; typed bachelor)",
+    ),
+    (
+        "a registry degree counts for a person who typed no degree",
+        "other",
+        (degree("bachelor"),),
+        10,
+        "bachelor (registry; typed other)",
+    ),
+    (
+        "of several degrees the best one scores",
+        "master",
+        (degree("bachelor", "DEG-1"), degree("master", "DEG-2")),
+        15,
+        "master",
+    ),
+    (
+        "without a registry degree the typed level scores, said to be unverified",
+        "doctorate",
+        (),
+        20,
+        "doctorate (typed; no registry degree)",
+    ),
+    (
+        "a degree that expired before the application does not set the level",
+        "doctorate",
+        (degree("master", valid_until=date(2026, 3, 1)),),
+        20,
+        "doctorate (typed; no registry degree)",
+    ),
+    (
+        "a degree without a known level does not set it",
+        "master",
+        (degree("honorary"),),
+        15,
+        "master (typed; no registry degree)",
+    ),
+    ("typing no degree and citing none is plain", "other", (), 0, "other"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "typed", "degrees", "points", "value"),
+    REGISTRY_EDUCATION,
+    ids=[r[0] for r in REGISTRY_EDUCATION],
+)
+def test_the_registry_level_of_a_degree_is_the_one_that_scores(
+    rule: str, typed: str, degrees: tuple[ResolvedDocument, ...], points: int, value: str
+) -> None:
+    who = candidate(education=typed, documents=degrees)
+    [education] = [f for f in points_by_factor(who, POLICY.points) if f.factor == "education"]
+    assert (education.points, education.value) == (points, value), rule
+
+
+def test_a_typed_doctorate_the_registry_knows_as_a_master_can_change_the_category() -> None:
+    # 20 salary + 20 doctorate + 5 experience + 15 months + 15 age + 10 bonuses = 85 (A);
+    # the registry's master earns 15, so 80 (B).
+    typed = scored("top", bonuses=("patent", "fortune_500"))
+    assert classify(typed, POLICY).category == "A"
+    checked = candidate(
+        salary=450_000,
+        education="doctorate",
+        experience=2,
+        bonuses=("patent", "fortune_500"),
+        documents=(degree("master"),),
+    )
+    result = classify(checked, POLICY)
+    assert (result.points, result.category) == (80, "B")

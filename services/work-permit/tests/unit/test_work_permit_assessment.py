@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from onewindow.contracts.v1.common import Reason
+from onewindow.contracts.v1.common import SUPPLEMENT_CODES, LegalBasis, Reason
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.work_permit.domain.errors import PermitNumberNeeded
 from onewindow.work_permit.domain.events import Refused, Reserved, ReviewRequired
 from onewindow.work_permit.domain.permit import WorkPermit
-from onewindow.work_permit.domain.policy import published_policies
+from onewindow.work_permit.domain.policy import ARTICLES, published_policies
 
 POLICIES = published_policies()
 TODAY = date(2026, 3, 2)
@@ -188,9 +188,9 @@ def test_category_c_is_refused_even_where_the_pilot_is_on() -> None:
                     document("criminal_record", valid_until="2026-03-01"),
                 ]
             },
-            ["document_missing"],
+            ["document_expired"],
             ("criminal_record",),
-            id="a criminal-record certificate that lapsed counts as missing",
+            id="a criminal-record certificate that lapsed is asked for again as expired",
         ),
         pytest.param(
             {"documents": [document("degree")]},
@@ -225,6 +225,175 @@ def test_review_trigger(
     assert isinstance(outcome, ReviewRequired)
     assert codes(outcome.reasons) == expected_codes
     assert outcome.missing_documents == missing
+
+
+def recognition(valid_until: str | None) -> dict[str, Any]:
+    return document("talent_recognition", valid_until=valid_until)
+
+
+LOW_POINTS = {"position__annual_salary_cny": 100_000, "qualifications__education": "bachelor"}
+
+# (rule, changes, outcome, reason codes, missing documents)
+EXPIRED_CERTIFICATES: list[tuple[str, dict[str, Any], type, list[str], tuple[str, ...]]] = [
+    (
+        "an expired degree asks for a current one, not a refusal",
+        {"documents": [document("degree", valid_until="2026-03-01"), document("criminal_record")]},
+        ReviewRequired,
+        ["document_expired"],
+        ("degree",),
+    ),
+    (
+        "a certificate valid on the application date itself still counts",
+        {"documents": [document("degree"), document("criminal_record", valid_until="2026-03-02")]},
+        Reserved,
+        [],
+        (),
+    ),
+    (
+        "one certificate in force is enough beside an expired one of the same kind",
+        {
+            "documents": [
+                document("degree"),
+                document("criminal_record", registry_id="old", valid_until="2025-01-01"),
+                document("criminal_record", registry_id="new"),
+            ]
+        },
+        Reserved,
+        [],
+        (),
+    ),
+    (
+        "a signed commitment stands in for an expired criminal-record certificate",
+        {
+            "documents": [
+                document("degree"),
+                document("criminal_record", valid_until="2026-01-01"),
+            ],
+            "commitments": {"criminal_record": True},
+        },
+        Reserved,
+        [],
+        (),
+    ),
+    (
+        "an expired recognition the category depends on is asked for again, not refused",
+        {
+            **LOW_POINTS,
+            "documents": [
+                document("degree"),
+                document("criminal_record"),
+                recognition("2026-03-01"),
+            ],
+        },
+        ReviewRequired,
+        ["document_expired"],
+        ("talent_recognition",),
+    ),
+    (
+        "an expired recognition of a person eligible without it changes nothing",
+        {"documents": [document("degree"), document("criminal_record"), recognition("2026-03-01")]},
+        Reserved,
+        [],
+        (),
+    ),
+    (
+        "a recognition in force beside an expired one makes Category A",
+        {
+            **LOW_POINTS,
+            "documents": [
+                document("degree"),
+                document("criminal_record"),
+                recognition("2026-03-01"),
+                document("talent_recognition", registry_id="current"),
+            ],
+        },
+        Reserved,
+        [],
+        (),
+    ),
+    (
+        "an expired certificate and a passport refusal: the refusal wins",
+        {
+            "passport_expires_on": "2026-01-01",
+            "documents": [document("degree", valid_until="2026-03-01")],
+        },
+        Refused,
+        ["passport_expired"],
+        (),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "changes", "outcome_type", "expected_codes", "missing"),
+    EXPIRED_CERTIFICATES,
+    ids=[e[0] for e in EXPIRED_CERTIFICATES],
+)
+def test_expired_cited_certificates(
+    rule: str,
+    changes: dict[str, Any],
+    outcome_type: type,
+    expected_codes: list[str],
+    missing: tuple[str, ...],
+) -> None:
+    outcome = assess(command(**changes))[-1]
+    assert isinstance(outcome, outcome_type), rule
+    if isinstance(outcome, ReviewRequired | Refused):
+        assert codes(outcome.reasons) == expected_codes, rule
+    if isinstance(outcome, ReviewRequired):
+        assert outcome.missing_documents == missing, rule
+
+
+def test_an_expired_certificate_says_which_one_and_until_when() -> None:
+    changes = {
+        "documents": [
+            document("degree"),
+            document("criminal_record", registry_id="CR-2025", valid_until="2026-02-01"),
+            document("criminal_record", registry_id="CR-2026", valid_until="2026-03-01"),
+        ]
+    }
+    outcome = assess(command(**changes))[-1]
+    assert isinstance(outcome, ReviewRequired)
+    [reason] = outcome.reasons
+    assert reason.params == {
+        "kind": "criminal_record",
+        "registry_id": "CR-2026",
+        "valid_until": "2026-03-01",
+    }
+    assert reason.code in SUPPLEMENT_CODES
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(
+            {
+                "passport_expires_on": "2026-01-01",
+                "employer__licence_valid_until": "2025-12-31",
+                "position__annual_salary_cny": 30_000,
+                "qualifications__education": "other",
+            },
+            id="every refusal",
+        ),
+        pytest.param(
+            {
+                "documents": [document("degree", valid_until="2026-01-01")],
+                "position__contract_start": "2025-01-01",
+                "position__contract_end": "2026-03-01",
+                "flags": ["watchlist_match"],
+            },
+            id="every review trigger",
+        ),
+    ],
+)
+def test_every_reason_names_its_legal_basis(changes: dict[str, Any]) -> None:
+    outcome = assess(command(**changes))[-1]
+    assert isinstance(outcome, Refused | ReviewRequired)
+    assert len(outcome.reasons) >= 3
+    for reason in outcome.reasons:
+        assert reason.legal_basis == LegalBasis(
+            policy="fwp-2017.1-shanghai", article=ARTICLES[reason.code]
+        ), reason.code
 
 
 def test_a_signed_commitment_stands_in_for_the_criminal_record_certificate() -> None:

@@ -6,7 +6,16 @@ from datetime import date
 
 import pytest
 
-from onewindow.work_permit.domain.policy import NoPolicyInForce, PolicyBook, published_policies
+from onewindow.contracts.v1.common import LegalBasis
+from onewindow.work_permit.domain import reasons
+from onewindow.work_permit.domain.policy import (
+    ARTICLES,
+    LEGAL_BASIS_POLICY,
+    NoPolicyInForce,
+    PolicyBook,
+    legal_basis,
+    published_policies,
+)
 
 PUBLISHED = published_policies()
 FIRST = PUBLISHED.versions[0]
@@ -53,3 +62,26 @@ def test_the_version_in_force_is_the_latest_that_took_effect(day: date, version:
     )
     book = PolicyBook.of([newer, FIRST])
     assert book.in_force_on(day).version == version
+
+
+def test_the_legal_basis_cites_a_published_policy_version() -> None:
+    assert LEGAL_BASIS_POLICY in {p.version for p in PUBLISHED.versions}
+    assert legal_basis("document_expired") == LegalBasis(
+        policy="fwp-2017.1-shanghai", article=ARTICLES["document_expired"]
+    )
+
+
+def test_reasons_outside_the_work_permit_have_no_article_here() -> None:
+    with pytest.raises(KeyError):
+        legal_basis("health_certificate_too_old")
+
+
+def test_every_reason_the_work_permit_gives_has_an_article() -> None:
+    given = [
+        reasons.passport_expired(date(2026, 1, 1), date(2026, 3, 2)),
+        reasons.refused_by_officer("officer-1", ""),
+        reasons.permit_not_found("WP-1"),
+        reasons.contract_not_extended(date(2029, 1, 1), date(2029, 1, 1)),
+        reasons.watchlist_match(),
+    ]
+    assert all(r.legal_basis == legal_basis(r.code) for r in given)

@@ -3,12 +3,14 @@ it is valid. Every check reports every reason it finds, not just the first."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from onewindow.contracts.v1.common import Classification, Reason
+from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocument
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.work_permit.domain import reasons
+from onewindow.work_permit.domain.classification import candidate_of, classify
 from onewindow.work_permit.domain.dates import add_months, add_years
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
 
@@ -29,15 +31,42 @@ def refusal_reasons(
     policy: WorkPermitPolicy,
     today: date,
 ) -> list[Reason]:
-    """Every reason to refuse: passport, employer licence (on the decision date), category."""
+    """Every reason to refuse: passport, employer licence (on the decision date), category.
+
+    A category that is not eligible is no refusal while a cited talent recognition has
+    merely expired: a current one would make the person Category A, so the applicant is
+    asked for it instead (`review_triggers`).
+    """
     found = passport_reasons(
         command.passport_expires_on, command.application_date, policy.passport_min_validity_months
     )
     if command.employer.licence_valid_until < today:
         found.append(reasons.employer_licence_expired(command.employer.licence_valid_until, today))
-    if classification.category not in policy.eligible_categories:
+    if classification.category not in policy.eligible_categories and not expired_recognition(
+        command
+    ):
         found.append(reasons.not_eligible_category(classification, policy.eligible_categories))
     return found
+
+
+def in_force(document: ResolvedDocument, day: date) -> bool:
+    """Valid on `day` (the last valid day counts); a document without an end always is."""
+    return document.valid_until is None or day <= document.valid_until
+
+
+def latest_expired(documents: Iterable[ResolvedDocument], day: date) -> ResolvedDocument | None:
+    """Of the cited documents that expired before `day`, the one that expired last."""
+    expired = [d for d in documents if not in_force(d, day)]
+    return max(expired, key=lambda d: d.valid_until or day, default=None)
+
+
+def expired_recognition(command: AssessWorkPermit) -> ResolvedDocument | None:
+    """A cited talent recognition that has expired, when no recognition is in force."""
+    day = command.application_date
+    recognitions = [d for d in command.documents if d.kind == "talent_recognition"]
+    if any(in_force(d, day) for d in recognitions):
+        return None
+    return latest_expired(recognitions, day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,20 +78,30 @@ class Review:
 
 
 def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Review:
-    """Missing required documents (a commitment may stand in for some), the contract, flags."""
+    """Missing or expired required documents (a commitment may stand in for some), an
+    expired talent recognition the category depends on, the contract, flags.
+
+    Missing and expired documents are asked of the applicant (a supplement request),
+    each kind named in `missing_documents`; a flag goes to an officer.
+    """
     found: list[Reason] = []
     missing: list[str] = []
     day = command.application_date
     for kind in policy.required_documents:
-        in_force = [
-            d
-            for d in command.documents
-            if d.kind == kind and (d.valid_until is None or d.valid_until >= day)
-        ]
+        cited = [d for d in command.documents if d.kind == kind]
         committed = kind in policy.replaceable_by_commitment and _committed(command, kind)
-        if not in_force and not committed:
-            missing.append(kind)
-            found.append(reasons.document_missing(kind, f"No {kind} document in force was cited."))
+        if committed or any(in_force(d, day) for d in cited):
+            continue
+        missing.append(kind)
+        expired = latest_expired(cited, day)
+        if expired is not None:
+            found.append(reasons.document_expired(expired, day))
+        else:
+            found.append(reasons.document_missing(kind, f"No {kind} document was cited."))
+    recognition = expired_recognition(command)
+    if recognition is not None and _depends_on_recognition(command, policy):
+        missing.append(recognition.kind)
+        found.append(reasons.document_expired(recognition, day))
     if command.position.contract_end < day:
         missing.append(reasons.EMPLOYMENT_CONTRACT)
         found.append(
@@ -80,6 +119,12 @@ def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Revi
 def _committed(command: AssessWorkPermit, kind: str) -> bool:
     # `Commitments` has one flag per document a signed commitment may stand in for.
     return bool(getattr(command.commitments, kind, False))
+
+
+def _depends_on_recognition(command: AssessWorkPermit, policy: WorkPermitPolicy) -> bool:
+    # An expired recognition matters only when the person is not eligible without it:
+    # asking for a current one would otherwise stop the clock for nothing.
+    return classify(candidate_of(command), policy).category not in policy.eligible_categories
 
 
 def permit_validity(

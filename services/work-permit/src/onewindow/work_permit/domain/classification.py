@@ -3,6 +3,10 @@
 A direct criterion (a talent recognition in the registry, or a salary of at least
 6 × the local average annual wage) makes a person Category A whatever the points;
 otherwise the points total decides. Either way every factor's points are recorded.
+
+The registry is the source of truth for education: a cited degree's registry level
+(`details.level`) scores, not the level typed in the form. A mismatch is written into
+the education factor's value, which the officer's view shows beside its points.
 """
 
 from __future__ import annotations
@@ -10,19 +14,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from onewindow.contracts.v1.common import (
     Classification,
+    Education,
     FactorPoints,
     Position,
     Qualifications,
     ResolvedDocument,
 )
+from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.work_permit.domain.dates import age_on
 from onewindow.work_permit.domain.policy import Category, PointsTable, Threshold, WorkPermitPolicy
 
 DirectCriterion = Literal["talent_recognition", "salary"]
+EDUCATION_LEVELS: Final[tuple[Education, ...]] = get_args(Education)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,17 @@ class Candidate:
     qualifications: Qualifications
     documents: Sequence[ResolvedDocument]
     application_date: date
+
+
+def candidate_of(command: AssessWorkPermit) -> Candidate:
+    """What classification looks at in an assessment command."""
+    return Candidate(
+        date_of_birth=command.date_of_birth,
+        position=command.position,
+        qualifications=command.qualifications,
+        documents=command.documents,
+        application_date=command.application_date,
+    )
 
 
 def classify(candidate: Candidate, policy: WorkPermitPolicy) -> Classification:
@@ -87,11 +105,7 @@ def points_by_factor(candidate: Candidate, table: PointsTable) -> tuple[FactorPo
             value=str(position.annual_salary_cny),
             points=_banded(position.annual_salary_cny, table.annual_salary_cny),
         ),
-        FactorPoints(
-            factor="education",
-            value=quals.education,
-            points=table.education.get(quals.education, 0),
-        ),
+        education_points(candidate, table),
         FactorPoints(
             factor="work_experience",
             value=str(quals.experience_years),
@@ -119,6 +133,46 @@ def points_by_factor(candidate: Candidate, table: PointsTable) -> tuple[FactorPo
         for bonus in table.bonuses
     ]
     return tuple(factors)
+
+
+def registry_education(candidate: Candidate, table: PointsTable) -> Education | None:
+    """The best level among the cited degrees in force, as the registry records it.
+
+    None when no degree with a known level is in force: then the typed level scores,
+    unverified, while the missing degree is asked for (`assessment.review_triggers`).
+    """
+    day = candidate.application_date
+    levels: list[Education] = [
+        level
+        for d in candidate.documents
+        if d.kind == "degree"
+        and (d.valid_until is None or day <= d.valid_until)
+        and (level := _education(d.details.get("level"))) is not None
+    ]
+    return max(levels, key=lambda level: table.education.get(level, 0), default=None)
+
+
+def _education(value: object) -> Education | None:
+    return next((level for level in EDUCATION_LEVELS if level == value), None)
+
+
+def education_points(candidate: Candidate, table: PointsTable) -> FactorPoints:
+    """The education factor: the registry's level scores; the value notes where it came from.
+
+    The value is the level alone when the registry confirms what was typed; otherwise it
+    says what the registry holds beside what was typed (a mismatch for the officer), or
+    that the typed level is not yet backed by a registry degree.
+    """
+    typed = candidate.qualifications.education
+    registry = registry_education(candidate, table)
+    scored = registry or typed
+    if registry is None:
+        value = typed if typed == "other" else f"{typed} (typed; no registry degree)"
+    elif registry != typed:
+        value = f"{registry} (registry; typed {typed})"
+    else:
+        value = registry
+    return FactorPoints(factor="education", value=value, points=table.education.get(scored, 0))
 
 
 def _banded(value: int, bands: Sequence[Threshold]) -> int:

@@ -12,13 +12,41 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.contracts.v1.common import Bonus, DocumentKind, Education
+from onewindow.contracts.v1.common import Bonus, DocumentKind, Education, LegalBasis, ReasonCode
 
 Category = Literal["A", "B", "C"]
+
+# The legal basis of every reason the work permit gives: one article per reason code.
+# `LEGAL_BASIS_POLICY` is the version id of the published policy (policy_data/) whose
+# sources the articles cite; the article numbers are this project's own policy
+# identifiers for the clauses of those sources (not an official numbering). Revise them
+# here, in this one table, with the policy.
+LEGAL_BASIS_POLICY: Final = "fwp-2017.1-shanghai"
+ARTICLES: Final[Mapping[ReasonCode, str]] = {
+    "passport_expired": "§2.1",  # passport valid on the application date
+    "passport_validity_too_short": "§2.2",  # and for at least the minimum months after it
+    "employer_licence_expired": "§2.4",  # employer's business licence valid on the decision
+    "not_eligible_category": "§3.1",  # the one-window service is for the eligible categories
+    "document_missing": "§4.1",  # the required documents (degree, record, contract)
+    "document_expired": "§4.2",  # a cited certificate in force on the application date
+    "watchlist_match": "§5.2",  # flagged cases are decided by an officer
+    "refused_by_officer": "§5.3",  # the officer's decision on a case in review
+    "outside_extension_window": "§6.1",  # extension 30 to 90 days before expiry
+    "document_not_found": "§6.3",  # an extension names an issued permit
+}
+
+
+def legal_basis(code: ReasonCode) -> LegalBasis:
+    """The policy and article a work-permit reason rests on.
+
+    Raises `KeyError` for a code the work permit never gives (a reason without a basis
+    is a bug, caught by the tests).
+    """
+    return LegalBasis(policy=LEGAL_BASIS_POLICY, article=ARTICLES[code])
 
 
 class _Data(BaseModel):

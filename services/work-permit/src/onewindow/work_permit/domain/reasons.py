@@ -2,7 +2,8 @@
 
 `detail` is an English sentence for logs and operators; `params` carries the facts under
 the keys `onewindow.contracts.reasons.PARAMS` reads, so the bilingual catalogue can word
-them in Chinese and English for the applicant.
+them in Chinese and English for the applicant; `legal_basis` names the article of the
+policy it rests on (`policy.ARTICLES`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from onewindow.contracts.v1.common import Classification, Reason
-from onewindow.work_permit.domain.policy import ExtensionWindow
+from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocument
+from onewindow.work_permit.domain.policy import ExtensionWindow, legal_basis
 
 SIDE: Final = "work"
 # The contract is carried by the position, not cited as a registry document; the reason
@@ -22,6 +23,7 @@ EMPLOYMENT_CONTRACT = "employment_contract"
 def passport_expired(expires_on: date, application_date: date) -> Reason:
     return Reason(
         code="passport_expired",
+        legal_basis=legal_basis("passport_expired"),
         side=SIDE,
         detail=f"The passport expired on {expires_on} and was not valid on {application_date}.",
         params={"expires_on": str(expires_on), "application_date": str(application_date)},
@@ -31,6 +33,7 @@ def passport_expired(expires_on: date, application_date: date) -> Reason:
 def passport_validity_too_short(expires_on: date, needed_until: date, months: int) -> Reason:
     return Reason(
         code="passport_validity_too_short",
+        legal_basis=legal_basis("passport_validity_too_short"),
         side=SIDE,
         detail=(
             f"The passport expires on {expires_on}; it must be valid for at least {months} "
@@ -47,6 +50,7 @@ def passport_validity_too_short(expires_on: date, needed_until: date, months: in
 def employer_licence_expired(valid_until: date, today: date) -> Reason:
     return Reason(
         code="employer_licence_expired",
+        legal_basis=legal_basis("employer_licence_expired"),
         side=SIDE,
         detail=f"The employer's business licence expired on {valid_until} (decided {today}).",
         params={"valid_until": str(valid_until), "decision_date": str(today)},
@@ -57,6 +61,7 @@ def not_eligible_category(classification: Classification, eligible: frozenset[st
     accepted = " or ".join(sorted(eligible))
     return Reason(
         code="not_eligible_category",
+        legal_basis=legal_basis("not_eligible_category"),
         side=SIDE,
         detail=(
             f"Category {classification.category} ({classification.points} points): the "
@@ -73,12 +78,37 @@ def not_eligible_category(classification: Classification, eligible: frozenset[st
 
 
 def document_missing(kind: str, why: str) -> Reason:
-    return Reason(code="document_missing", side=SIDE, detail=why, params={"documents": kind})
+    return Reason(
+        code="document_missing",
+        legal_basis=legal_basis("document_missing"),
+        side=SIDE,
+        detail=why,
+        params={"documents": kind},
+    )
+
+
+def document_expired(document: ResolvedDocument, application_date: date) -> Reason:
+    """A cited certificate no longer in force: the applicant is asked for a current one."""
+    return Reason(
+        code="document_expired",
+        legal_basis=legal_basis("document_expired"),
+        side=SIDE,
+        detail=(
+            f"The cited {document.kind} {document.registry_id} expired on "
+            f"{document.valid_until}, before the application date {application_date}."
+        ),
+        params={
+            "kind": document.kind,
+            "registry_id": document.registry_id,
+            "valid_until": str(document.valid_until),
+        },
+    )
 
 
 def watchlist_match() -> Reason:
     return Reason(
         code="watchlist_match",
+        legal_basis=legal_basis("watchlist_match"),
         side=SIDE,
         detail="Identity flagged a watch-list match; an officer decides.",
     )
@@ -87,6 +117,7 @@ def watchlist_match() -> Reason:
 def refused_by_officer(officer: str, reason: str) -> Reason:
     return Reason(
         code="refused_by_officer",
+        legal_basis=legal_basis("refused_by_officer"),
         side=SIDE,
         detail=reason or "Refused by the reviewing officer.",
         params={"officer": officer},
@@ -99,6 +130,7 @@ def outside_extension_window(
     days = f"{window.opens_days_before_expiry} to {window.closes_days_before_expiry} days"
     return Reason(
         code="outside_extension_window",
+        legal_basis=legal_basis("outside_extension_window"),
         side=SIDE,
         detail=(
             f"An extension can be requested from {opens} to {closes}, {days} before the "
@@ -116,6 +148,7 @@ def outside_extension_window(
 def permit_not_found(permit_number: str) -> Reason:
     return Reason(
         code="document_not_found",
+        legal_basis=legal_basis("document_not_found"),
         side=SIDE,
         detail=f"No issued work permit has the number {permit_number}.",
         params={"kind": "work_permit", "registry_id": permit_number},
@@ -125,6 +158,7 @@ def permit_not_found(permit_number: str) -> Reason:
 def contract_not_extended(contract_end: date, valid_until: date) -> Reason:
     return Reason(
         code="document_missing",
+        legal_basis=legal_basis("document_missing"),
         side=SIDE,
         detail=(
             f"The employment contract ends on {contract_end}, not after the permit's current "
