@@ -21,6 +21,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from onewindow.contracts.v1 import residence_permit as rp
+from onewindow.contracts.v1.common import LegalBasis
 from onewindow.devstack.bus import Bus
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.residence_permit.bootstrap import bootstrap
@@ -115,20 +116,48 @@ async def test_an_assessed_residence_permit_is_reserved_then_issued_beside_the_w
     )
 
 
-async def test_a_refused_assessment_names_every_reason(service: None, bus: Bus) -> None:
+async def test_a_refused_assessment_names_every_reason_and_its_legal_basis(
+    service: None, bus: Bus
+) -> None:
     app = new_id()
     changes = {
-        "registration_number": None,
+        "passport_expires_on": "2026-06-30",
         "documents": [
             {"kind": "health", "registry_id": "h-1", "issuer": "clinic", "issued_on": "2025-08-01"}
         ],
     }
     await bus.send(assess_command(app, **changes), app)
     (refused,) = await bus.wait_for(rp.ResidencePermitRefused, application_id=app)
-    assert [r.code for r in refused.reasons] == [
-        "residence_registration_missing",
-        "health_certificate_too_old",
+    assert [(r.code, r.legal_basis) for r in refused.reasons] == [
+        ("passport_validity_too_short", LegalBasis(policy="rp-2013.1-shanghai", article="§30.2")),
+        ("health_certificate_too_old", LegalBasis(policy="rp-2013.1-shanghai", article="§30.5")),
     ]
+
+
+async def test_a_missing_registration_and_an_expired_certificate_are_asked_for(
+    service: None, bus: Bus
+) -> None:
+    app = new_id()
+    changes = {
+        "registration_number": None,
+        "documents": [
+            {
+                "kind": "health",
+                "registry_id": "h-1",
+                "issuer": "clinic",
+                "issued_on": "2025-08-01",
+                "valid_until": "2026-02-01",
+            }
+        ],
+    }
+    await bus.send(assess_command(app, **changes), app)
+    (review,) = await bus.wait_for(rp.ResidencePermitReviewRequired, application_id=app)
+    assert [(r.code, r.params) for r in review.reasons] == [
+        ("registration_number_required", {}),
+        ("document_expired", {"kind": "health", "registry_id": "h-1", "valid_until": "2026-02-01"}),
+    ]
+    assert review.missing_documents == ("registration_number", "health")
+    assert bus.seen(rp.ResidencePermitRefused, application_id=app) == []
 
 
 async def test_a_missing_health_certificate_asks_for_review(service: None, bus: Bus) -> None:

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from onewindow.residence_permit.domain.policy import NoPolicyInForce, published_policies
+from onewindow.contracts.v1.common import LegalBasis
+from onewindow.residence_permit.domain import reasons
+from onewindow.residence_permit.domain.policy import (
+    LEGAL_BASIS_POLICY,
+    NoPolicyInForce,
+    legal_basis,
+    published_policies,
+)
 
 
 def test_the_published_policy_cites_the_exit_and_entry_law_and_its_effective_date() -> None:
@@ -26,3 +33,23 @@ def test_the_published_policy_cites_the_exit_and_entry_law_and_its_effective_dat
 def test_no_policy_is_in_force_before_the_law_took_effect() -> None:
     with pytest.raises(NoPolicyInForce):
         published_policies().in_force_on(date(2013, 6, 30))
+
+
+def test_the_legal_basis_cites_a_published_policy_version() -> None:
+    assert LEGAL_BASIS_POLICY in {p.version for p in published_policies().versions}
+    assert legal_basis("registration_number_required") == LegalBasis(
+        policy="rp-2013.1-shanghai", article="§39.1"
+    )
+
+
+def test_every_reason_the_residence_permit_gives_has_an_article() -> None:
+    given = [
+        reasons.refused_by_officer("officer-1", ""),
+        reasons.permit_not_issued("app-1", "reserved"),
+        reasons.watchlist_match(),
+        reasons.health_certificate_missing(),
+        reasons.passport_validity_too_short(date(2026, 5, 1), date(2026, 9, 2), 6),
+    ]
+    assert all(r.legal_basis == legal_basis(r.code) for r in given)
+    with pytest.raises(KeyError):
+        legal_basis("not_eligible_category")  # a work-permit reason

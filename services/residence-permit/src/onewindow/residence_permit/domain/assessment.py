@@ -12,6 +12,10 @@ from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.dates import add_months, age_on
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
 
+# What a supplement request names when the temporary residence registration number is
+# missing (beside document kinds in `missing_documents`).
+REGISTRATION_NUMBER = "registration_number"
+
 
 def passport_reasons(expires_on: date, application_date: date, months: int) -> list[Reason]:
     """Expired on the application date, or valid for less than `months` after it."""
@@ -32,19 +36,36 @@ def needs_health_certificate(
     return exempt.under_age <= age <= exempt.over_age
 
 
-def latest_health_certificate(documents: tuple[ResolvedDocument, ...]) -> ResolvedDocument | None:
-    """The most recently issued health certificate cited, if any."""
-    health = [d for d in documents if d.kind == "health"]
+def in_force(document: ResolvedDocument, day: date) -> bool:
+    """Valid on `day` (the last valid day counts); a document without an end always is."""
+    return document.valid_until is None or day <= document.valid_until
+
+
+def latest_health_certificate(
+    documents: tuple[ResolvedDocument, ...], day: date
+) -> ResolvedDocument | None:
+    """The most recently issued health certificate cited that is in force on `day`, if any."""
+    health = [d for d in documents if d.kind == "health" and in_force(d, day)]
     return max(health, key=lambda d: d.issued_on, default=None)
 
 
+def expired_health_certificate(
+    documents: tuple[ResolvedDocument, ...], day: date
+) -> ResolvedDocument | None:
+    """Of the cited health certificates that expired before `day`, the one that expired last."""
+    expired = [d for d in documents if d.kind == "health" and not in_force(d, day)]
+    return max(expired, key=lambda d: d.valid_until or day, default=None)
+
+
 def refusal_reasons(command: AssessResidencePermit, policy: ResidencePermitPolicy) -> list[Reason]:
-    """Every reason to refuse: passport, residence registration, an old health certificate."""
+    """Every reason to refuse: the passport, a health certificate issued too long ago.
+
+    A missing registration number or an expired health certificate is no refusal: the
+    applicant is asked for it (`review_triggers`).
+    """
     day = command.application_date
     found = passport_reasons(command.passport_expires_on, day, policy.passport_min_validity_months)
-    if not (command.registration_number or "").strip():
-        found.append(reasons.residence_registration_missing())
-    certificate = latest_health_certificate(command.documents)
+    certificate = latest_health_certificate(command.documents, day)
     if certificate is not None and needs_health_certificate(command.date_of_birth, day, policy):
         months = policy.health_certificate_max_age_months
         oldest_accepted = add_months(day, -months)
@@ -64,14 +85,24 @@ class Review:
 
 
 def review_triggers(command: AssessResidencePermit, policy: ResidencePermitPolicy) -> Review:
-    """A missing health certificate (unless exempt), a watch-list flag."""
+    """What the applicant must supply (the registration number; a health certificate in
+    force, unless exempt), each named in `missing_documents`; a watch-list flag."""
     found: list[Reason] = []
     missing: list[str] = []
-    if latest_health_certificate(command.documents) is None and needs_health_certificate(
-        command.date_of_birth, command.application_date, policy
+    day = command.application_date
+    if not (command.registration_number or "").strip():
+        missing.append(REGISTRATION_NUMBER)
+        found.append(reasons.registration_number_required())
+    if latest_health_certificate(command.documents, day) is None and needs_health_certificate(
+        command.date_of_birth, day, policy
     ):
         missing.append("health")
-        found.append(reasons.health_certificate_missing())
+        expired = expired_health_certificate(command.documents, day)
+        found.append(
+            reasons.health_certificate_missing()
+            if expired is None
+            else reasons.document_expired(expired, day)
+        )
     if "watchlist_match" in command.flags:
         found.append(reasons.watchlist_match())
     return Review(tuple(found), tuple(missing))

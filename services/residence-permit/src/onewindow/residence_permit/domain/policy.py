@@ -9,8 +9,39 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache
 from importlib import resources
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from onewindow.contracts.v1.common import LegalBasis, ReasonCode
+
+# The legal basis of every reason the residence permit gives: one article per reason
+# code. `LEGAL_BASIS_POLICY` is the version id of the published policy (policy_data/)
+# whose sources the articles cite (the Exit and Entry Administration Law, Art. 30 and
+# 39, and the Shanghai guidance); the article numbers are this project's own policy
+# identifiers for those clauses (not an official numbering). Revise them here, in this
+# one table, with the policy.
+LEGAL_BASIS_POLICY: Final = "rp-2013.1-shanghai"
+ARTICLES: Final[Mapping[ReasonCode, str]] = {
+    "passport_expired": "§30.1",  # passport valid on the application date
+    "passport_validity_too_short": "§30.2",  # and for at least the minimum months after it
+    "document_missing": "§30.3",  # a health certificate (age exemptions aside)
+    "document_expired": "§30.4",  # a cited certificate in force on the application date
+    "health_certificate_too_old": "§30.5",  # issued within the months before applying
+    "watchlist_match": "§30.6",  # flagged cases are decided by an officer
+    "refused_by_officer": "§30.7",  # the officer's decision on a case in review
+    "document_not_found": "§30.8",  # an extension follows an issued permit
+    "registration_number_required": "§39.1",  # registration of temporary residence
+}
+
+
+def legal_basis(code: ReasonCode) -> LegalBasis:
+    """The policy and article a residence-permit reason rests on.
+
+    Raises `KeyError` for a code the residence permit never gives (a reason without a
+    basis is a bug, caught by the tests).
+    """
+    return LegalBasis(policy=LEGAL_BASIS_POLICY, article=ARTICLES[code])
 
 
 class _Data(BaseModel):

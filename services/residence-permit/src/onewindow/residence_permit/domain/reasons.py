@@ -1,7 +1,8 @@
 """The reasons a residence permit is refused or sent to review, with the facts behind each.
 
 `detail` is an English sentence for logs and operators; `params` carries the facts under
-the keys `onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue.
+the keys `onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue;
+`legal_basis` names the article of the policy it rests on (`policy.ARTICLES`).
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Final
 
-from onewindow.contracts.v1.common import Reason
+from onewindow.contracts.v1.common import Reason, ResolvedDocument
+from onewindow.residence_permit.domain.policy import legal_basis
 
 SIDE: Final = "residence"
 
@@ -17,6 +19,7 @@ SIDE: Final = "residence"
 def passport_expired(expires_on: date, application_date: date) -> Reason:
     return Reason(
         code="passport_expired",
+        legal_basis=legal_basis("passport_expired"),
         side=SIDE,
         detail=f"The passport expired on {expires_on} and was not valid on {application_date}.",
         params={"expires_on": str(expires_on), "application_date": str(application_date)},
@@ -26,6 +29,7 @@ def passport_expired(expires_on: date, application_date: date) -> Reason:
 def passport_validity_too_short(expires_on: date, needed_until: date, months: int) -> Reason:
     return Reason(
         code="passport_validity_too_short",
+        legal_basis=legal_basis("passport_validity_too_short"),
         side=SIDE,
         detail=(
             f"The passport expires on {expires_on}; it must be valid for at least {months} "
@@ -39,17 +43,38 @@ def passport_validity_too_short(expires_on: date, needed_until: date, months: in
     )
 
 
-def residence_registration_missing() -> Reason:
+def registration_number_required() -> Reason:
+    """No registration number: the applicant is asked for it (a supplement, not a refusal)."""
     return Reason(
-        code="residence_registration_missing",
+        code="registration_number_required",
+        legal_basis=legal_basis("registration_number_required"),
         side=SIDE,
         detail="No temporary residence registration number was given.",
+    )
+
+
+def document_expired(document: ResolvedDocument, application_date: date) -> Reason:
+    """A cited certificate no longer in force: the applicant is asked for a current one."""
+    return Reason(
+        code="document_expired",
+        legal_basis=legal_basis("document_expired"),
+        side=SIDE,
+        detail=(
+            f"The cited {document.kind} {document.registry_id} expired on "
+            f"{document.valid_until}, before the application date {application_date}."
+        ),
+        params={
+            "kind": document.kind,
+            "registry_id": document.registry_id,
+            "valid_until": str(document.valid_until),
+        },
     )
 
 
 def health_certificate_too_old(issued_on: date, oldest_accepted: date, months: int) -> Reason:
     return Reason(
         code="health_certificate_too_old",
+        legal_basis=legal_basis("health_certificate_too_old"),
         side=SIDE,
         detail=(
             f"The health certificate was issued on {issued_on}; it must be issued on or after "
@@ -66,6 +91,7 @@ def health_certificate_too_old(issued_on: date, oldest_accepted: date, months: i
 def health_certificate_missing() -> Reason:
     return Reason(
         code="document_missing",
+        legal_basis=legal_basis("document_missing"),
         side=SIDE,
         detail="No health certificate was cited.",
         params={"documents": "health"},
@@ -75,6 +101,7 @@ def health_certificate_missing() -> Reason:
 def watchlist_match() -> Reason:
     return Reason(
         code="watchlist_match",
+        legal_basis=legal_basis("watchlist_match"),
         side=SIDE,
         detail="Identity flagged a watch-list match; an officer decides.",
     )
@@ -83,6 +110,7 @@ def watchlist_match() -> Reason:
 def refused_by_officer(officer: str, reason: str) -> Reason:
     return Reason(
         code="refused_by_officer",
+        legal_basis=legal_basis("refused_by_officer"),
         side=SIDE,
         detail=reason or "Refused by the reviewing officer.",
         params={"officer": officer},
@@ -92,6 +120,7 @@ def refused_by_officer(officer: str, reason: str) -> Reason:
 def permit_not_issued(application_id: str, state: str) -> Reason:
     return Reason(
         code="document_not_found",
+        legal_basis=legal_basis("document_not_found"),
         side=SIDE,
         detail=f"Application {application_id} holds no issued residence permit ({state}).",
         params={"kind": "residence_permit"},
