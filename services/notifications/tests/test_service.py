@@ -345,6 +345,26 @@ async def test_the_employers_webhook_hears_of_the_start_and_the_decision(running
     assert len(running.hooks.posts_for(case_id)) == 2
 
 
+async def test_a_refusal_names_the_legal_basis_of_every_reason(running: Running) -> None:
+    case_id = new_case()
+    await running.publish(examples.received(case_id))  # names the employer (its webhook)
+    refused = await running.publish(examples.refused(case_id))
+    mails = await eventually(at_least(4, partial(running.mail.mail_for, case_id)))
+    refusals = [m for m in mails if "refused" in str(m["Subject"])]
+    assert len(refusals) == 2  # the applicant and the employer
+    for message in refusals:
+        text = text_of(message)
+        for basis in ("fwp-2017.1-shanghai §5.3", "one-window-2026.1-shanghai §9.1"):
+            assert f"legal basis: {basis}" in text
+            assert f"法律依据：{basis}" in text
+    posts = await eventually(at_least(2, partial(running.hooks.posts_for, case_id)))
+    [body] = [b for _, b in posts if b["event_id"] == refused.id]
+    assert [r["legal_basis"] for r in body["facts"]["reasons"]] == [
+        "fwp-2017.1-shanghai §5.3",
+        "one-window-2026.1-shanghai §9.1",
+    ]
+
+
 async def test_the_same_event_delivered_three_times_yields_one_email(running: Running) -> None:
     case_id = new_case()
     event = examples.approved(case_id)

@@ -28,7 +28,7 @@ from onewindow.contracts.v1.applications import (
     DeadlineEscalated,
     DocumentsRequested,
 )
-from onewindow.contracts.v1.common import Language, PermitGrant, Reason
+from onewindow.contracts.v1.common import Language, LegalBasis, PermitGrant, Reason
 
 CASE_ID = "OW-2027-000123"
 APPLICANT = "anna.dejong@example.org"
@@ -88,8 +88,10 @@ def refused(case_id: str = CASE_ID, who: Contact | None = None) -> ApplicationRe
         decided_by="officer-17",
         reasons=(
             Reason(code="refused_by_officer", side="work",
-                   detail="The contract's salary is below the stated <annual> figure & unproven."),
-            Reason(code="counterpart_refused", side="residence"),
+                   detail="The contract's salary is below the stated <annual> figure & unproven.",
+                   legal_basis=LegalBasis(policy="fwp-2017.1-shanghai", article="§5.3")),
+            Reason(code="counterpart_refused", side="residence",
+                   legal_basis=LegalBasis(policy="one-window-2026.1-shanghai", article="§9.1")),
         ),
         appeal=Appeal(route="administrative_reconsideration", deadline=date(2027, 3, 12)),
         contact=who or contact(),

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from onewindow.contracts.v1.common import Language
 from onewindow.notifications.domain.notices import Notice
-from onewindow.runtime.clock import SHANGHAI
+from onewindow.runtime.clock import SHANGHAI, local_date
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",
@@ -46,15 +46,16 @@ def date_zh(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-# Instants are shown in Beijing time: the time of the office that decided.
+# Instants are shown in Beijing time: the time of the office that decided, and its date
+# the Shanghai date the law counts (never the UTC date, a day behind before 08:00).
 def moment_en(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI)
-    return f"{date_en(local.date())}, {local:%H:%M} Beijing time"
+    """An instant as `14 January 2027, 09:30 Beijing time`."""
+    return f"{date_en(local_date(moment))}, {moment.astimezone(SHANGHAI):%H:%M} Beijing time"
 
 
 def moment_zh(moment: datetime) -> str:
-    local = moment.astimezone(SHANGHAI)
-    return f"{date_zh(local.date())} {local:%H:%M}（北京时间）"
+    """An instant as `2027年1月14日 09:30（北京时间）`."""
+    return f"{date_zh(local_date(moment))} {moment.astimezone(SHANGHAI):%H:%M}（北京时间）"
 
 
 def make_environment() -> Environment:

@@ -88,8 +88,21 @@ class Notice:
     facts: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _reasons(reasons: tuple[Reason, ...]) -> list[dict[str, str]]:
-    return [dict(zip(("code", "en", "zh"), (r.code, *describe(r)), strict=True)) for r in reasons]
+def legal_basis_text(reason: Reason) -> str | None:
+    """The legal basis a reason names, as a notice cites it (`fwp-2017.1-shanghai §4.2`)."""
+    basis = reason.legal_basis
+    return None if basis is None else f"{basis.policy} {basis.article}"
+
+
+def _reasons(reasons: tuple[Reason, ...]) -> list[dict[str, str | None]]:
+    """Each reason in both languages, with the legal basis it names (None if it names none)."""
+    found: list[dict[str, str | None]] = []
+    for reason in reasons:
+        en, zh = describe(reason)
+        found.append(
+            {"code": reason.code, "en": en, "zh": zh, "legal_basis": legal_basis_text(reason)}
+        )
+    return found
 
 
 def _document(kind: str) -> dict[str, str]:
