@@ -12,8 +12,8 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date
 from typing import Any
 
 from pydantic import BaseModel
@@ -28,8 +28,8 @@ from onewindow.applications.domain.extension import (
     ExtensionRequested,
 )
 from onewindow.applications.domain.policy import policy_on
-from onewindow.contracts.envelope import Envelope
-from onewindow.contracts.message import Message
+from onewindow.contracts.envelope import Envelope, deterministic_id
+from onewindow.contracts.message import Command, Message
 from onewindow.contracts.v1 import applications as app
 from onewindow.contracts.v1 import identity as idm
 from onewindow.contracts.v1 import residence_permit as rp
@@ -54,7 +54,10 @@ def extension_stream(extension_id: str) -> str:
 
 
 def load_case(stream: Stream) -> Case:
-    return Case.replay([ev.STORED_EVENTS[e.type].model_validate(e.data) for e in stream.events])
+    return Case.replay(
+        [ev.STORED_EVENTS[e.type].model_validate(e.data) for e in stream.events],
+        [e.recorded_at for e in stream.events],
+    )
 
 
 def load_extension(stream: Stream) -> Extension:
@@ -96,8 +99,9 @@ class Saga:
     def _outbox(
         self, key: str, cause: Envelope, sends: list[tuple[Message, str]]
     ) -> list[Outgoing]:
-        return [
-            outgoing(
+        found = []
+        for message, discriminator in sends:
+            sent = outgoing(
                 message,
                 key=key,
                 correlation_id=cause.correlation_id,
@@ -105,8 +109,14 @@ class Saga:
                 cause=cause,
                 discriminator=discriminator,
             )
-            for message, discriminator in sends
-        ]
+            if isinstance(message, Command):
+                # A command's id names the case and what it asks, not what caused it, so
+                # the timer's resend carries the first id and the receiver ignores it if
+                # it already answered.
+                command_id = deterministic_id(f"saga:{key}", discriminator)
+                sent = replace(sent, envelope=replace(sent.envelope, id=command_id))
+            found.append(sent)
+        return found
 
     async def on_case(
         self, application_id: str, envelope: Envelope, act: Callable[[Case], Step]
@@ -116,6 +126,7 @@ class Saga:
 
         def decide(stream: Stream) -> Decision:
             case = load_case(stream)
+            case.now = self.clock.now()
             step = act(case)
             after["case"] = (case, stream.version + 1)
             now = self.clock.now()
@@ -140,12 +151,18 @@ class Saga:
         """
         if not case.application_id:
             return
+        timer = case.next_timer(self.calendar)
         fields = {
             "status": case.status,
             "open": case.is_open,
             "clock": case.clock,
             "due_on": case.due_on.isoformat() if case.due_on else None,
             "escalated_for": case.escalated_for.isoformat() if case.escalated_for else None,
+            # The case's own timer: the sweeper finds every case whose timer is due.
+            "timer_due": timer.due.astimezone(UTC) if timer else None,
+            "timer_action": timer.action if timer else None,
+            "work": case.work.status,
+            "residence": case.residence.status,
         }
         async with self._index_locks[hash(case.application_id) % len(self._index_locks)]:
             known = self._indexed.get(case.application_id)
@@ -299,9 +316,35 @@ class Saga:
                     lambda c: c.side_cancelled(side, message.permit_number, at=now),
                 )
             case wp.WorkPermitIssueRejected() | rp.ResidencePermitIssueRejected():
-                log.error(
-                    "a permit could not be issued; the case needs an operator",
-                    extra={"application_id": message.application_id, "state": message.state},
+                side = "work" if isinstance(message, wp.WorkPermitIssueRejected) else "residence"
+                log.warning(
+                    "a permit could not be issued",
+                    extra={
+                        "application_id": message.application_id,
+                        "side": side,
+                        "state": message.state,
+                    },
+                )
+                await self.on_case(
+                    message.application_id,
+                    envelope,
+                    lambda c: c.issue_failed(side, message.state, at=now),
+                )
+            case wp.WorkPermitReservationExpired() | rp.ResidencePermitReservationExpired():
+                side = (
+                    "work" if isinstance(message, wp.WorkPermitReservationExpired) else "residence"
+                )
+                await self.on_case(
+                    message.application_id,
+                    envelope,
+                    lambda c: c.side_lapsed(side, message.permit_number, at=now),
+                )
+            case wp.WorkPermitRevoked() | rp.ResidencePermitRevoked():
+                side = "work" if isinstance(message, wp.WorkPermitRevoked) else "residence"
+                await self.on_case(
+                    message.application_id,
+                    envelope,
+                    lambda c: c.side_revoked(side, message.permit_number, message.reason, at=now),
                 )
             case app.RequestExtension():
                 await self._start_extension(message, envelope)

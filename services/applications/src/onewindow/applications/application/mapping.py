@@ -14,6 +14,7 @@ from onewindow.applications.domain.side import Side
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import applications as app
 from onewindow.contracts.v1.common import PermitGrant
+from onewindow.runtime.clock import local_date
 
 SUMMARIES: dict[str, str] = {
     "submitted": "Application received",
@@ -42,8 +43,12 @@ def deadline(case: Case) -> app.Deadline:
     return app.Deadline(due_on=case.due_on, clock=case.clock, stopped_days=case.stopped_days)
 
 
+# The saga's side statuses the API does not know: shown as the API's nearest word.
+_SHOWN: dict[str, app.PermitStatus] = {"review": "pending", "lapsed": "reserved"}
+
+
 def permit_view(side: Side) -> app.PermitView:
-    status = "pending" if side.status == "review" else side.status
+    status: app.PermitStatus = _SHOWN.get(side.status) or side.status  # type: ignore[assignment]
     return app.PermitView(
         status=status,
         number=side.number if side.status != "pending" else None,
@@ -85,6 +90,16 @@ def step_summary(case: Case, stored: Sequence[BaseModel]) -> str:
                 said.append(f"{PERMIT[event.side]} reservation being cancelled ({event.reason})")
             case ev.SideCancelled():
                 said.append(f"{PERMIT[event.side]} reservation cancelled")
+            case ev.SideRevoked():
+                said.append(f"{PERMIT[event.side]} {event.number} revoked ({event.reason})")
+            case ev.SideLapsed():
+                said.append(f"{PERMIT[event.side]} reservation {event.number} lapsed")
+            case ev.RenewalRequested():
+                said.append(f"{PERMIT[event.side]} reservation being renewed")
+            case ev.IssueFailed():
+                said.append(f"{PERMIT[event.side]} could not be issued ({event.state})")
+            case ev.SupplementLapsed():
+                said.append(f"No answer to the request for documents by {event.respond_by}")
             case ev.OfficerDecisionRecorded():
                 decision = event.decision.replace("_", " ")
                 said.append(f"Officer {event.officer}: {decision} for the {event.side} permit")
@@ -168,6 +183,32 @@ def integration_events(
                 )
             case ev.CaseDecided():
                 out.append((_decision(case, event, policy), "decision"))
+            case ev.DocumentsReminded() if case.awaiting is not None:
+                out.append(
+                    (
+                        app.DocumentsRequested(
+                            application_id=case.application_id,
+                            documents=case.awaiting.documents,
+                            requested_by=case.awaiting.requested_by,
+                            respond_by=case.awaiting.respond_by,
+                            reasons=case.awaiting.reasons,
+                            contact=contact(case),
+                        ),
+                        "documents-reminder",
+                    )
+                )
+            case ev.TimerEscalated():
+                out.append(
+                    (
+                        app.DeadlineEscalated(
+                            application_id=case.application_id,
+                            due_on=local_date(event.at),
+                            escalated_at=event.at,
+                            status=case.status,
+                        ),
+                        "escalated",
+                    )
+                )
             case ev.DeadlineMissed():
                 out.append(
                     (
@@ -180,13 +221,15 @@ def integration_events(
                         "escalated",
                     )
                 )
-    if any(not isinstance(e, ev.LateReplyIgnored | ev.DeadlineMissed) for e in stored):
+    quiet = ev.LateReplyIgnored | ev.DeadlineMissed | ev.CommandsResent | ev.TimerEscalated
+    if any(not isinstance(e, quiet | ev.DocumentsReminded) for e in stored):
         out.append((status_changed(case, at, stored), "status"))
     return out
 
 
 def appeal_deadline(decided_at: datetime, policy: ProcedurePolicy) -> date:
-    return decided_at.date() + timedelta(days=policy.appeal_days)
+    # Counted from the Shanghai date of the decision (DOMAIN.md: dates are Shanghai dates).
+    return local_date(decided_at) + timedelta(days=policy.appeal_days)
 
 
 def _decision(case: Case, decided: ev.CaseDecided, policy: ProcedurePolicy) -> Message:

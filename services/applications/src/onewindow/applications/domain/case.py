@@ -8,19 +8,20 @@ I/O; time and the working-day calendar are passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Literal, Protocol
+from datetime import date, datetime, time, timedelta
+from typing import Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
 from onewindow.applications.domain import events as ev
-from onewindow.applications.domain.side import Side
+from onewindow.applications.domain.side import SETTLED, Side
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import identity as idm
 from onewindow.contracts.v1 import residence_permit, work_permit
 from onewindow.contracts.v1.applications import Actor, Status, SubmitApplication
 from onewindow.contracts.v1.common import (
+    SUPPLEMENT_CODES,
     ApplicationForm,
     Classification,
     DocumentRef,
@@ -34,6 +35,81 @@ from onewindow.contracts.v1.common import (
 SIDES: tuple[PermitSide, ...] = ("work", "residence")
 SYSTEM = "system:onewindow-saga"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+# Policy values of "No case is ever stranded" (DOMAIN.md).
+REMIND_AFTER_WORKING_DAYS = 10
+OFFICER_ESCALATION_WORKING_DAYS = 3
+RESEND_AFTER = timedelta(hours=1)
+MAX_RENEWALS = 3
+ESCALATE_AFTER = timedelta(hours=24)
+
+TimerAction = Literal["remind", "no_response", "escalate", "resend"]
+
+
+class Timer(NamedTuple):
+    """What a waiting case does next on its own, and when."""
+
+    due: datetime
+    action: TimerAction
+
+
+# The saga as one table: for every status, what it waits for, what each answer does and
+# what its timer does when nothing comes. `Case` implements each cell; the rule-based
+# property test drives every row. "late" answers are recorded (`LateReplyIgnored`), and
+# a late reservation is released; an answer to a compensation is always taken.
+TABLE: dict[Status, dict[str, str]] = {
+    "verifying_identity": {
+        "waits for": "identity's answer to VerifyIdentity",
+        "IdentityVerified": "assessing: AssessWorkPermit + AssessResidencePermit",
+        "IdentityRejected": "compensating, or refused at once when nothing is held",
+        "WithdrawApplication": "withdrawn (nothing held) or compensating",
+        "timer": "VerifyIdentity again every hour (same id); operators after 24 h",
+    },
+    "assessing": {
+        "waits for": "each side's reservation, refusal or review",
+        "…Reserved": "when both are reserved: issuing (lapsed ones renewed first)",
+        "…Refused": "compensating: every side holding something is cancelled",
+        "…ReviewRequired": "awaiting_documents (supplement codes) or awaiting_officer",
+        "…ReservationExpired": "the side is lapsed; renewed when the case can go on",
+        "WithdrawApplication": "compensating",
+        "timer": "the unanswered commands again every hour (same ids); operators after 24 h",
+    },
+    "awaiting_officer": {
+        "waits for": "RecordReview by an officer",
+        "RecordReview": "the officer's decision to the permit service; or awaiting_documents",
+        "WithdrawApplication": "compensating",
+        "timer": "escalated to a supervisor after 3 working days, and again every 3",
+    },
+    "awaiting_documents": {
+        "waits for": "SupplyDocuments from the applicant (the clock is stopped)",
+        "SupplyDocuments": "verifying_identity again; the clock restarts",
+        "WithdrawApplication": "compensating",
+        "timer": "a reminder after 10 working days; refused with no_response after 20",
+    },
+    "issuing": {
+        "waits for": "WorkPermitIssued, then ResidencePermitIssued",
+        "…Issued": "the next side is issued; both issued: approved",
+        "…IssueRejected": "lapsed: renewed and issued again; otherwise compensating "
+        "(an issued permit is revoked: permit_revoked)",
+        "WithdrawApplication": "compensating: whatever was issued is revoked",
+        "timer": "the unanswered commands again every hour (same ids); operators after 24 h",
+    },
+    "compensating": {
+        "waits for": "every cancel's answer: released (…ReservationCancelled) or …Revoked",
+        "…ReservationCancelled / …Revoked": "when every side is settled: refused or withdrawn",
+        "timer": "the unanswered cancels again every hour (same ids); operators after 24 h",
+    },
+    "approved": {"timer": "none: final (identity's claim released by CloseCase)"},
+    "refused": {"timer": "none: final (identity's claim released by CloseCase)"},
+    "withdrawn": {"timer": "none: final (identity's claim released by CloseCase)"},
+}
+FINAL_STATUSES: frozenset[Status] = frozenset({"approved", "refused", "withdrawn"})
+
+
+def start_of(day: date) -> datetime:
+    """Midnight in Shanghai at the start of `day` (a timer due "on" a date)."""
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI)
 
 
 class Calendar(Protocol):
@@ -73,20 +149,42 @@ class Case:
     officers: list[str] = field(default_factory=list)
     decided: ev.CaseDecided | None = None
     escalated_for: date | None = None
+    issue_attempt: int = 0
+    failed: list[ev.IssueFailed] = field(default_factory=list)
+    revoked: list[ev.SideRevoked] = field(default_factory=list)
+    no_response: ev.SupplementLapsed | None = None
+    reminded: bool = False
+    # The timers' bookkeeping: since when the case has been in its status, and what its
+    # timers did since (`now` is the moment of the event being applied).
+    now: datetime | None = None
+    status_since: datetime | None = None
+    resends: int = 0
+    escalations: int = 0
 
     # --- rebuilding -------------------------------------------------------------
 
     @classmethod
-    def replay(cls, history: list[ev.CaseEvent]) -> Case:
+    def replay(cls, history: list[ev.CaseEvent], recorded: list[datetime] | None = None) -> Case:
+        """The case its events leave; `recorded` (when each was stored) feeds the timers."""
         case = cls()
-        for event in history:
-            case.apply(event)
+        for i, event in enumerate(history):
+            case.apply(event, at=recorded[i] if recorded is not None else None)
         return case
 
     def side(self, name: PermitSide) -> Side:
         return self.work if name == "work" else self.residence
 
-    def apply(self, event: ev.CaseEvent) -> None:
+    def apply(self, event: ev.CaseEvent, at: datetime | None = None) -> None:
+        if at is not None:
+            self.now = at
+        before = self.status if self.form is not None else None
+        self._apply(event)
+        if self.form is not None and self.status != before:
+            # A new waiting state: its timers count from now.
+            self.status_since = self.now or self.submitted_at
+            self.resends = self.escalations = 0
+
+    def _apply(self, event: ev.CaseEvent) -> None:
         match event:
             case ev.CaseOpened():
                 self.application_id = event.application_id
@@ -104,25 +202,57 @@ class Case:
                 self.assessment_round = event.round
                 for name in event.sides:
                     self.side(name).request_assessment()
+                    self.side(name).officer_decision = None
             case ev.SideAssessed():
                 self.side(event.side).assessed(event)
             case ev.IssueStarted():
-                self.issuing = True
+                # The work permit first; once it is issued, the residence permit beside it.
+                self.issuing, self.issue_attempt = True, event.attempt
+                next_side = self.work if self.work.status != "issued" else self.residence
+                next_side.issue_requested = True
             case ev.SideIssued():
                 self.side(event.side).issued(event.number, event.valid_until)
             case ev.CompensationStarted():
                 self.compensating = event.cause
             case ev.CancellationRequested():
-                self.side(event.side).cancel_requested = True
+                side = self.side(event.side)
+                side.cancel_requested, side.cancel_reason = True, event.reason
             case ev.SideCancelled():
                 self.side(event.side).cancelled(event.number)
+            case ev.SideRevoked():
+                self.side(event.side).revoked(event.number)
+                self.revoked.append(event)
+            case ev.SideLapsed():
+                side = self.side(event.side)
+                if side.status == "reserved":
+                    side.status = "lapsed"
+            case ev.RenewalRequested():
+                side = self.side(event.side)
+                side.renewing, side.renewals = event.attempt, event.attempt
+            case ev.IssueFailed():
+                side = self.side(event.side)
+                side.issue_requested, side.renewing = False, 0
+                if event.state == "expired" and side.status == "reserved":
+                    side.status = "lapsed"
+                self.failed.append(event)
+            case ev.SupplementLapsed():
+                self.no_response = event
+            case ev.DocumentsReminded():
+                self.reminded = True
+            case ev.TimerEscalated():
+                self.escalations += 1
+            case ev.CommandsResent():
+                self.resends += 1
             case ev.OfficerDecisionRecorded():
                 self.officers.append(event.officer)
                 if event.decision != "request_documents":
                     # The permit service answers with a reservation or a refusal.
-                    self.side(event.side).assessing = True
+                    side = self.side(event.side)
+                    side.assessing = True
+                    side.officer_decision, side.officer_round = event, len(self.officers)
             case ev.DocumentsAwaited():
                 self.awaiting = event
+                self.reminded = False
             case ev.DocumentsReceived():
                 self.awaiting = None
                 self.due_on, self.stopped_days = (
@@ -280,8 +410,11 @@ class Case:
         at: datetime,
     ) -> Step:
         side = self.side(name)
-        if side.status in ("reserved", "issued") and not side.assessing:
+        if side.status in ("reserved", "issued") and not side.assessing and not side.renewing:
             return Step()  # a duplicate answer
+        if side.status in SETTLED and not side.assessing:
+            return self._ignore(f"a reservation of a {side.status} {name} permit", name)
+        self.now = at
         assessed = ev.SideAssessed(
             side=name,
             outcome="reserved",
@@ -292,7 +425,7 @@ class Case:
         self.apply(assessed)
         step = Step([assessed])
         if not self.is_open or self.compensating:
-            # A late reservation: the case is refused or withdrawn, so it is cancelled.
+            # A late reservation: the case is refused or withdrawn, so it is released.
             if not side.cancel_requested:
                 reason: ReasonCode = (
                     "withdrawn_by_applicant"
@@ -302,14 +435,114 @@ class Case:
                 )
                 self._request_cancel(step, name, reason)
             return step
-        if self.work.status == "reserved" and self.residence.status == "reserved":
-            started = ev.IssueStarted(at=at)
-            self.apply(started)
-            step.events.append(started)
-            step.send.append(
-                (work_permit.IssueWorkPermit(application_id=self.application_id), "issue-work")
-            )
+        return self._go_on(step)
+
+    def _go_on(self, step: Step) -> Step:
+        """Move towards issue once nothing is awaited: lapsed reservations are renewed
+        first, then the work permit is issued, then the residence permit beside it."""
+        if not self.is_open or self.compensating or self.awaiting is not None:
+            return step
+        if self.issuing:
+            name: PermitSide = "work" if self.work.status != "issued" else "residence"
+            side = self.side(name)
+            if side.issue_requested or side.renewing or side.status == "issued":
+                return step
+            if side.status == "lapsed":
+                return self._request_renewal(step, name)
+            if side.status == "reserved":
+                return self._start_issue(step)
+            return step
+        if any(self.side(n).status not in ("reserved", "lapsed") for n in SIDES):
+            return step
+        if any(self.side(n).renewing for n in SIDES):
+            return step
+        lapsed = [n for n in SIDES if self.side(n).status == "lapsed"]
+        for name in lapsed:
+            self._request_renewal(step, name)
+        return step if lapsed else self._start_issue(step)
+
+    def _start_issue(self, step: Step) -> Step:
+        assert self.now is not None
+        started = ev.IssueStarted(at=self.now, attempt=self.issue_attempt + 1)
+        self.apply(started)
+        step.events.append(started)
+        step.send.append(self._issue_command())
         return step
+
+    def _issue_command(self) -> tuple[Message, str]:
+        if self.work.status != "issued":
+            return (
+                work_permit.IssueWorkPermit(application_id=self.application_id),
+                f"issue-work-{self.issue_attempt}",
+            )
+        assert self.work.number is not None
+        assert self.work.valid_until is not None
+        return (
+            residence_permit.IssueResidencePermit(
+                application_id=self.application_id,
+                work_permit_number=self.work.number,
+                work_permit_valid_until=self.work.valid_until,
+            ),
+            f"issue-residence-{self.issue_attempt}",
+        )
+
+    def _request_renewal(self, step: Step, name: PermitSide) -> Step:
+        requested = ev.RenewalRequested(side=name, attempt=self.side(name).renewals + 1)
+        self.apply(requested)
+        step.events.append(requested)
+        step.send.append(self._renew_command(name))
+        return step
+
+    def _renew_command(self, name: PermitSide) -> tuple[Message, str]:
+        attempt = self.side(name).renewing
+        if name == "work":
+            return (
+                work_permit.RenewWorkPermitReservation(application_id=self.application_id),
+                f"renew-work-{attempt}",
+            )
+        return (
+            residence_permit.RenewResidencePermitReservation(application_id=self.application_id),
+            f"renew-residence-{attempt}",
+        )
+
+    def side_lapsed(self, name: PermitSide, number: str, *, at: datetime) -> Step:
+        """A side's reservation lapsed: renewed when the case can go on, never issued on."""
+        side = self.side(name)
+        if side.status != "reserved" or side.number != number:
+            return self._ignore(f"a lapse of a {side.status} {name} permit", name)
+        self.now = at
+        lapsed = ev.SideLapsed(side=name, number=number)
+        self.apply(lapsed)
+        return self._go_on(Step([lapsed]))
+
+    def issue_failed(self, name: PermitSide, state: str, *, at: datetime) -> Step:
+        """A permit service could not issue (or renew) a side. A lapse is renewed and the
+        issue tried again; anything else ends the case refused, and a permit already
+        issued is revoked: never one valid permit without the other."""
+        side = self.side(name)
+        if not self.is_open or side.status == "issued":
+            return self._ignore(f"an issue rejected ({state}) for a {side.status} {name} permit")
+        if not side.issue_requested and not side.renewing:
+            return self._ignore(f"an issue rejected ({state}) that was not asked for", name)
+        self.now = at
+        failed = ev.IssueFailed(side=name, state=state)
+        self.apply(failed)
+        step = Step([failed])
+        if self.compensating:
+            return self._decide_if_compensated(step, at=at)
+        if state == "expired" and side.renewals < MAX_RENEWALS:
+            return self._go_on(step)
+        return self._refuse(step, at=at)
+
+    def side_revoked(
+        self, name: PermitSide, number: str, reason: ReasonCode, *, at: datetime
+    ) -> Step:
+        if self.side(name).status == "revoked":
+            return Step()
+        self.now = at
+        revoked = ev.SideRevoked(side=name, number=number, reason=reason)
+        self.apply(revoked)
+        return self._decide_if_compensated(Step([revoked]), at=at)
 
     def side_refused(
         self,
@@ -321,6 +554,7 @@ class Case:
     ) -> Step:
         if self.side(name).status == "refused":
             return Step()
+        self.now = at
         assessed = ev.SideAssessed(
             side=name,
             outcome="refused",
@@ -359,7 +593,10 @@ class Case:
             if not self.side(name).cancel_requested:
                 self._request_cancel(step, name, "counterpart_refused")
             return step
-        only_documents = all(r.code == "document_missing" for r in reasons) and missing
+        # Asking the applicant (missing, expired or unregistered) stops the clock; anything
+        # else is an officer's to look at.
+        only_documents = bool(reasons) and all(r.code in SUPPLEMENT_CODES for r in reasons)
+        missing = missing or tuple(dict.fromkeys(r.code for r in reasons))
         if only_documents and self.awaiting is None:
             awaited = ev.DocumentsAwaited(
                 documents=missing,
@@ -382,26 +619,19 @@ class Case:
     ) -> Step:
         if self.side(name).status == "issued":
             return Step()
+        self.now = at
         issued = ev.SideIssued(side=name, number=number, valid_until=valid_until)
         self.apply(issued)
         step = Step([issued])
-        if name == "work":
-            step.send.append(
-                (
-                    residence_permit.IssueResidencePermit(
-                        application_id=self.application_id,
-                        work_permit_number=number,
-                        work_permit_valid_until=valid_until,
-                    ),
-                    "issue-residence",
-                )
-            )
-        elif self.work.status == "issued":
+        if self.compensating or not self.is_open:
+            return step  # its cancel is on the way behind it: the permit will be revoked
+        if self.work.status == "issued" and self.residence.status == "issued":
             decided = ev.CaseDecided(outcome="approved", at=at, decided_by=self.decided_by())
             self.apply(decided)
             step.events.append(decided)
             step.send.append((self._close_case("approved"), "close"))
-        return step
+            return step
+        return self._go_on(step)
 
     def side_cancelled(self, name: PermitSide, number: str | None, *, at: datetime) -> Step:
         if self.side(name).status == "cancelled" or not self.side(name).cancel_requested:
@@ -462,6 +692,28 @@ class Case:
         step.send.append((command, f"officer-{name}-{len(self.officers)}"))
         return step
 
+    def _officer_command(self, name: PermitSide) -> tuple[Message, str] | None:
+        """The last officer decision sent to `name`'s permit service (for a resend)."""
+        recorded = self.side(name).officer_decision
+        if recorded is None or recorded.decision == "request_documents":
+            return None
+        command: Message
+        if name == "work":
+            command = work_permit.RecordWorkPermitOfficerDecision(
+                application_id=self.application_id,
+                decision=recorded.decision,
+                officer=recorded.officer,
+                reason=recorded.reason,
+            )
+        else:
+            command = residence_permit.RecordResidencePermitOfficerDecision(
+                application_id=self.application_id,
+                decision=recorded.decision,
+                officer=recorded.officer,
+                reason=recorded.reason,
+            )
+        return command, f"officer-{name}-{self.side(name).officer_round}"
+
     def documents_supplied(
         self, documents: tuple[DocumentRef, ...], *, today: date, calendar: Calendar
     ) -> Step:
@@ -484,7 +736,7 @@ class Case:
         self.apply(started)
         step = Step([started])
         for name in SIDES:
-            if self._holds_something(name):
+            if self.side(name).holds_something:
                 self._request_cancel(step, name, "withdrawn_by_applicant")
         return self._decide_if_compensated(step, at=at)
 
@@ -501,16 +753,98 @@ class Case:
         self.apply(missed)
         return Step([missed])
 
-    # --- compensation ---------------------------------------------------------------
+    # --- timers: every waiting state has a deadline and an action ------------------------
 
-    def _holds_something(self, name: PermitSide) -> bool:
-        side = self.side(name)
-        return side.status in ("reserved", "review") or side.assessing
+    def next_timer(self, calendar: Calendar) -> Timer | None:
+        """When this case next acts on its own, and how; None once it is decided."""
+        if not self.is_open:
+            return None
+        since = self.status_since or self.submitted_at
+        assert since is not None
+        status = self.status
+        if status == "awaiting_documents":
+            assert self.awaiting is not None
+            if not self.reminded:
+                remind = calendar.add_working_days(self.awaiting.since, REMIND_AFTER_WORKING_DAYS)
+                if remind < self.awaiting.respond_by:
+                    return Timer(start_of(remind), "remind")
+            return Timer(start_of(self.awaiting.respond_by + timedelta(days=1)), "no_response")
+        if status == "awaiting_officer":
+            waited = OFFICER_ESCALATION_WORKING_DAYS * (self.escalations + 1)
+            day = calendar.add_working_days(since.astimezone(SHANGHAI).date(), waited)
+            return Timer(start_of(day), "escalate")
+        resend = since + RESEND_AFTER * (self.resends + 1)
+        escalate = since + ESCALATE_AFTER
+        if self.escalations == 0 and escalate <= resend:
+            return Timer(escalate, "escalate")
+        return Timer(resend, "resend")
+
+    def timer_fired(self, *, now: datetime, calendar: Calendar) -> Step:
+        """Do what the case's timer says if it is due; nothing otherwise (a timer that
+        fires twice, or early, changes nothing)."""
+        timer = self.next_timer(calendar)
+        if timer is None or timer.due > now:
+            return Step()
+        self.now = now
+        step = Step()
+        match timer.action:
+            case "remind":
+                reminded = ev.DocumentsReminded(at=now)
+                self.apply(reminded)
+                step.events.append(reminded)
+            case "no_response":
+                assert self.awaiting is not None
+                lapsed = ev.SupplementLapsed(respond_by=self.awaiting.respond_by, at=now)
+                self.apply(lapsed)
+                step.events.append(lapsed)
+                return self._refuse(step, at=now)
+            case "escalate":
+                assert self.status_since is not None
+                escalated = ev.TimerEscalated(status=self.status, since=self.status_since, at=now)
+                self.apply(escalated)
+                step.events.append(escalated)
+            case "resend":
+                outstanding = self.outstanding()
+                resent = ev.CommandsResent(at=now, commands=tuple(d for _, d in outstanding))
+                self.apply(resent)
+                step.events.append(resent)
+                step.send.extend(outstanding)
+        return step
+
+    def outstanding(self) -> list[tuple[Message, str]]:
+        """The commands sent and not yet answered, rebuilt with the discriminators they
+        were first sent under (so a resend carries the first id and nothing doubles)."""
+        if not self.is_open:
+            return []
+        found: list[tuple[Message, str]] = []
+        if self.identity == "pending" and self.awaiting is None and not self.compensating:
+            found.append((self._verify_identity(), f"verify-{self.verification_round}"))
+        for name in SIDES:
+            side = self.side(name)
+            if side.cancel_requested:
+                if not side.settled_after_cancel:
+                    found.append(self._cancel_command(name))
+            elif side.renewing:
+                found.append(self._renew_command(name))
+            elif side.issue_requested:
+                found.append(self._issue_command())
+            elif side.assessing:
+                officer = self._officer_command(name)
+                found.append(
+                    officer or (self._assess(name), f"assess-{name}-{self.assessment_round}")
+                )
+        return found
+
+    # --- compensation ---------------------------------------------------------------
 
     def _request_cancel(self, step: Step, name: PermitSide, reason: ReasonCode) -> None:
         requested = ev.CancellationRequested(side=name, reason=reason)
         self.apply(requested)
         step.events.append(requested)
+        step.send.append(self._cancel_command(name))
+
+    def _cancel_command(self, name: PermitSide) -> tuple[Message, str]:
+        reason = self.side(name).cancel_reason or "counterpart_refused"
         command: Message
         if name == "work":
             command = work_permit.CancelWorkPermitReservation(
@@ -520,24 +854,31 @@ class Case:
             command = residence_permit.CancelResidencePermitReservation(
                 application_id=self.application_id, reason=reason
             )
-        step.send.append((command, f"cancel-{name}"))
+        return command, f"cancel-{name}"
 
     def _refuse(self, step: Step, *, at: datetime) -> Step:
         started = ev.CompensationStarted(cause="refused", at=at)
         self.apply(started)
         step.events.append(started)
         for name in SIDES:
-            if self.side(name).status != "refused" and self._holds_something(name):
-                self._request_cancel(step, name, "counterpart_refused")
+            side = self.side(name)
+            if side.status not in SETTLED and side.holds_something:
+                issued = side.status == "issued" or side.issue_requested
+                self._request_cancel(
+                    step, name, "permit_revoked" if issued else "counterpart_refused"
+                )
         return self._decide_if_compensated(step, at=at)
 
     def _decide_if_compensated(self, step: Step, *, at: datetime) -> Step:
         if self.compensating is None or self.decided is not None:
             return step
         waiting = any(
-            not self.side(n).settled_after_cancel
-            or (self.side(n).assessing and not self.side(n).cancel_requested)
-            for n in SIDES
+            not side.settled_after_cancel
+            or (
+                (side.assessing or side.renewing or side.issue_requested)
+                and not side.cancel_requested
+            )
+            for side in (self.work, self.residence)
         )
         if waiting:
             return step
@@ -548,7 +889,10 @@ class Case:
             else (Reason(code="withdrawn_by_applicant"),)
         )
         decided = ev.CaseDecided(
-            outcome=outcome, at=at, decided_by=self.decided_by(), reasons=reasons
+            outcome=outcome,
+            at=at,
+            decided_by="applicant" if outcome == "withdrawn" else self.decided_by(),
+            reasons=reasons,
         )
         self.apply(decided)
         step.events.append(decided)
@@ -556,13 +900,40 @@ class Case:
         return step
 
     def refusal_reasons(self) -> tuple[Reason, ...]:
-        """Every reason from identity and both sides; cancelled sides say why."""
+        """Every reason from identity and both sides; cancelled and revoked sides say why."""
         reasons = list(self.identity_reasons)
+        if self.no_response is not None:
+            reasons.append(
+                Reason(
+                    code="no_response",
+                    params={"respond_by": self.no_response.respond_by.isoformat()},
+                )
+            )
+        refused = bool(self.identity_reasons) or any(
+            self.side(n).status == "refused" for n in SIDES
+        )
+        for failed in self.failed:
+            other: PermitSide = "residence" if failed.side == "work" else "work"
+            reasons.append(
+                Reason(
+                    code="counterpart_refused",
+                    side=other,
+                    detail=f"the {failed.side} permit could not be issued ({failed.state})",
+                )
+            )
         for name in SIDES:
             side = self.side(name)
             if side.status == "refused":
                 reasons += side.reasons
-            elif side.status == "cancelled" and self.compensating == "refused":
+            elif side.status == "revoked":
+                reasons.append(
+                    Reason(
+                        code="permit_revoked",
+                        side=name,
+                        params={"permit_number": side.number or ""},
+                    )
+                )
+            elif side.status == "cancelled" and refused:
                 reasons.append(Reason(code="counterpart_refused", side=name))
         return tuple(reasons)
 

@@ -69,6 +69,7 @@ class SideAssessed(CaseEvent):
 
 class IssueStarted(CaseEvent):
     at: datetime
+    attempt: int = 1
 
 
 class SideIssued(CaseEvent):
@@ -127,6 +128,60 @@ class DeadlineMissed(CaseEvent):
     at: datetime
 
 
+class SideLapsed(CaseEvent):
+    """A side's reservation lapsed while the case waited (its permit service said so)."""
+
+    side: PermitSide
+    number: str
+
+
+class RenewalRequested(CaseEvent):
+    """A lapsed reservation is asked for again before anything is issued on it."""
+
+    side: PermitSide
+    attempt: int
+
+
+class IssueFailed(CaseEvent):
+    """A permit service could not issue (or renew) a side: it names the permit's state."""
+
+    side: PermitSide
+    state: str
+
+
+class SideRevoked(CaseEvent):
+    side: PermitSide
+    number: str
+    reason: ReasonCode
+
+
+class SupplementLapsed(CaseEvent):
+    """The applicant did not answer a supplement request by its date."""
+
+    respond_by: date
+    at: datetime
+
+
+class DocumentsReminded(CaseEvent):
+    at: datetime
+
+
+class TimerEscalated(CaseEvent):
+    """A waiting state overran its policy time: an officer's supervisor (awaiting_officer)
+    or the operators (a service that has not answered) are told."""
+
+    status: str
+    since: datetime
+    at: datetime
+
+
+class CommandsResent(CaseEvent):
+    """The commands still unanswered were sent again, under their first ids."""
+
+    at: datetime
+    commands: tuple[str, ...]
+
+
 class LateReplyIgnored(CaseEvent):
     """A reply that arrived after it could matter (kept for the audit trail)."""
 
@@ -152,6 +207,14 @@ STORED_EVENTS: dict[str, type[CaseEvent]] = {
         DocumentsReceived,
         CaseDecided,
         DeadlineMissed,
+        SideLapsed,
+        RenewalRequested,
+        IssueFailed,
+        SideRevoked,
+        SupplementLapsed,
+        DocumentsReminded,
+        TimerEscalated,
+        CommandsResent,
         LateReplyIgnored,
     )
 }

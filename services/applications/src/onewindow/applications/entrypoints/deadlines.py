@@ -1,8 +1,10 @@
-"""The statutory clock's timer: escalates open cases whose due date has passed.
+"""The saga's timers: every waiting case's own timer, and the statutory clock.
 
-Due dates live in the saga's stream and in the case index, so the timer survives
-restarts; each escalation's id is derived from the case and its due date, so two
-replicas or a rerun escalate a missed deadline once.
+A case's next timer (`Case.next_timer`: a reminder, a refusal for no response, an
+escalation, a resend) is written to the case index with every step, so the timers
+survive restarts; each firing's id derives from the case and the timer's due moment, so
+two replicas or a rerun act once. The statutory clock escalates open cases whose due
+date has passed, likewise once per due date.
 """
 
 from __future__ import annotations
@@ -19,6 +21,31 @@ from onewindow.runtime.clock import local_today
 
 log = logging.getLogger(__name__)
 DEADLINE_CHECK = "onewindow.applications.DeadlineCheck.v1"
+TIMER_FIRED = "onewindow.applications.TimerFired.v1"
+TIMERS_PER_SWEEP = 500
+
+
+async def fire_due_timers(saga: Saga) -> int:
+    """Act on every open case whose timer is due; return how many fired."""
+    now = saga.clock.now()
+    fired = 0
+    query = {"open": True, "timer_due": {"$lte": now}}
+    async for doc in saga.db.cases.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP):
+        application_id = str(doc["_id"])
+        due = doc["timer_due"]
+        cause = new_envelope(
+            TIMER_FIRED,
+            source=SOURCE,
+            correlation_id=application_id,
+            id=deterministic_id(application_id, f"timer:{doc.get('timer_action')}@{due}"),
+        )
+        await saga.on_case(
+            application_id,
+            cause,
+            lambda case: case.timer_fired(now=now, calendar=saga.calendar),
+        )
+        fired += 1
+    return fired
 
 
 async def escalate_missed_deadlines(saga: Saga) -> int:
@@ -46,9 +73,11 @@ def _deadline_check(today: date, now: datetime) -> Callable[[Case], Step]:
 
 
 async def run_deadline_timer(saga: Saga, interval_s: float) -> None:
-    """Check deadlines every `interval_s` seconds, forever."""
+    """Fire due timers and check deadlines every `interval_s` seconds, forever."""
     while True:
         try:
+            if fired := await fire_due_timers(saga):
+                log.info("timers fired", extra={"cases": fired})
             if escalated := await escalate_missed_deadlines(saga):
                 log.info("deadlines checked", extra={"cases": escalated})
         except Exception:
