@@ -12,6 +12,7 @@ import pytest
 
 from onewindow.cli.seeding import Gateway, Person
 from onewindow.devstack.pytest_plugin import RunningServices
+from onewindow.runtime.mongo import make_client
 
 from .support import ops, ops_async
 
@@ -216,3 +217,31 @@ def test_stuck_refuses_a_duration_it_cannot_read(services: RunningServices) -> N
 
     assert result.exit_code == 2
     assert "is not a duration" in result.output
+
+
+async def test_stuck_invariants_finds_none_on_a_live_stack_and_names_a_broken_case(
+    services: RunningServices, approved: dict[str, Any], waiting_for_officer: str
+) -> None:
+    clean = await ops_async(services, "stuck", "--invariants")
+
+    assert clean.exit_code == 0, clean.output
+    assert "No case breaks an invariant" in clean.stdout
+
+    # A decided case whose index says only the work permit stands (as an older saga could
+    # leave one): the operator is shown it, and the command fails for scripts.
+    client = make_client(services.env["MONGODB_URL"])
+    cases = client[f"{services.env['ONEWINDOW_DB_PREFIX']}_applications"].cases
+    try:
+        await cases.insert_one(
+            {"_id": "broken-1", "open": False, "status": "refused", "work": "issued",
+             "residence": "cancelled"}
+        )  # fmt: skip
+        broken = await ops_async(services, "stuck", "--invariants")
+    finally:
+        await cases.delete_one({"_id": "broken-1"})
+        await client.close()
+
+    assert broken.exit_code == 1
+    assert "broken-1" in broken.stdout
+    assert "decided with exactly one valid permit" in broken.stdout
+    assert approved["id"] not in broken.stdout
