@@ -57,6 +57,18 @@ def test_an_employer_token_carries_its_uscc() -> None:
     assert claims["exp"] - claims["iat"] == 1800
 
 
+def test_a_verified_applicants_token_carries_its_passport() -> None:
+    code, output = run("--role", "applicant", "--sub", "anna", "--passport", "nld:nx4k2p7r1")
+    assert code == 0, output
+    assert decode(output.strip())["passport"] == "NLD:NX4K2P7R1"
+
+
+def test_an_applicant_token_without_passport_carries_none() -> None:
+    code, output = run("--role", "applicant", "--sub", "anna")
+    assert code == 0, output
+    assert "passport" not in decode(output.strip())
+
+
 def test_the_configured_key_and_audience_are_used() -> None:
     env = {
         "GATEWAY_JWT_SECRET": "a-deployment-secret-of-enough-length",
@@ -78,6 +90,12 @@ def test_the_configured_key_and_audience_are_used() -> None:
         (["--role", "employer", "--sub", "hr", "--uscc", USCC[:-1] + "A"], "--uscc"),
         (["--role", "applicant", "--sub", "anna", "--ttl", "forever"], "forever"),
         (["--role", "applicant", "--sub", "  "], "--sub"),
+        (["--role", "applicant", "--sub", "anna", "--passport", "NX4K2P7R1"], "--passport"),
+        (["--role", "applicant", "--sub", "anna", "--passport", "XXX:NX4K2P7R1"], "--passport"),
+        (
+            ["--role", "employer", "--sub", "hr", "--uscc", USCC, "--passport", "NLD:NX4K2P7R1"],
+            "--passport",
+        ),
     ],
 )
 def test_a_token_that_the_gateway_would_refuse_is_not_printed(

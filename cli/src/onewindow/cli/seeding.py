@@ -33,9 +33,11 @@ def token(
     *,
     ahead: timedelta = timedelta(0),
     ttl: timedelta = timedelta(hours=1),
+    passport: str | None = None,
 ) -> str:
     """A development token valid for `ttl` past `ahead` (services whose clock was moved
-    forward check its expiry on their own clock)."""
+    forward check its expiry on their own clock); `passport` (`NAT:NUMBER`) makes an
+    applicant's token a verified applicant's."""
     return make_token(
         role=role,
         sub=sub,
@@ -43,6 +45,7 @@ def token(
         ttl_s=int((ttl + ahead).total_seconds()),
         secret=DEVELOPMENT_JWT_SECRET,
         audience=DEFAULT_AUDIENCE,
+        passport=passport,
     )
 
 
@@ -53,8 +56,10 @@ def auth(
     *,
     ahead: timedelta = timedelta(0),
     ttl: timedelta = timedelta(hours=1),
+    passport: str | None = None,
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(role, sub, uscc, ahead=ahead, ttl=ttl)}"}
+    bearer = token(role, sub, uscc, ahead=ahead, ttl=ttl, passport=passport)
+    return {"Authorization": f"Bearer {bearer}"}
 
 
 def new_uscc() -> str:
@@ -79,10 +84,18 @@ class Person:
     passport_expires_on: date = date(2033, 10, 31)
     documents: dict[str, str] = field(default_factory=dict)
     ahead: timedelta = timedelta(0)  # how far the services' clock was moved
+    # Whether the person's account is verified for their passport (a `passport` claim).
+    verified: bool = False
 
     @property
     def headers(self) -> dict[str, str]:
-        return auth("applicant", self.sub, ahead=self.ahead)
+        passport = f"{self.nationality}:{self.passport}" if self.verified else None
+        return auth("applicant", self.sub, ahead=self.ahead, passport=passport)
+
+    @property
+    def employer_headers(self) -> dict[str, str]:
+        """A token of the person's employer's HR account."""
+        return auth("employer", f"hr-{self.uscc[-6:].lower()}", self.uscc, ahead=self.ahead)
 
     @property
     def email(self) -> str:
@@ -128,11 +141,15 @@ def application_body(
     today: date,
     contract_end: date | None = None,
     documents: tuple[str, ...] | None = None,
+    account: str | None = None,
 ) -> dict[str, Any]:
-    """A fast-track Category-A application (`POST /v1/applications`) citing the registry."""
+    """A fast-track Category-A application (`POST /v1/applications`) citing the registry;
+    `account` is the employee's account an employer names."""
     kinds = documents if documents is not None else tuple(person.documents)
+    named = {"account": account} if account is not None else {}
     return {
         "applicant": {
+            **named,
             "surname": "DE JONG",
             "given_names": "ANNA",
             "sex": "F",
@@ -234,15 +251,25 @@ class Gateway:
         today: date,
         contract_end: date | None = None,
         documents: tuple[str, ...] | None = None,
+        account: str | None = None,
     ) -> dict[str, Any]:
-        return application_body(person, today=today, contract_end=contract_end, documents=documents)
+        return application_body(
+            person, today=today, contract_end=contract_end, documents=documents, account=account
+        )
 
     async def submit(
-        self, person: Person, body: dict[str, Any] | None = None, key: str | None = None
+        self,
+        person: Person,
+        body: dict[str, Any] | None = None,
+        key: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
+        """Submit as the person (or as whoever `headers` name, e.g. its employer)."""
         body = body if body is not None else self.application(person, today=date.today())
-        headers = {**person.headers, "Idempotency-Key": key or str(uuid.uuid4())}
-        return await self.http.post("/v1/applications", json=body, headers=headers)
+        caller = headers if headers is not None else person.headers
+        sent = {**caller, "Idempotency-Key": key or str(uuid.uuid4())}
+        return await self.http.post("/v1/applications", json=body, headers=sent)
 
     async def submit_case(self, person: Person) -> str:
         """Submit the person's fast-track application; the new case's id."""

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import jwt
 import typer
 
-# The gateway's own defaults, so a local token works without configuration.
+# The gateway's own defaults and rules, so a local token works without configuration.
+from onewindow.gateway.domain.binding import parse_passport_claim
 from onewindow.gateway.settings import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
@@ -43,8 +44,10 @@ def make_token(
     audience: str,
     issuer: str = "",
     now: float | None = None,
+    passport: str | None = None,
 ) -> str:
-    """A signed token with `sub`, `role`, `aud`, `iat`, `exp` (and `uscc`, `iss` when given)."""
+    """A signed token with `sub`, `role`, `aud`, `iat`, `exp` (and `uscc`, `iss` and an
+    applicant's verified `passport`, `NAT:NUMBER`, when given)."""
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "sub": sub,
@@ -57,6 +60,8 @@ def make_token(
         claims["uscc"] = uscc
     if issuer:
         claims["iss"] = issuer
+    if passport:
+        claims["passport"] = passport
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -65,6 +70,13 @@ def token(
     sub: Annotated[str, typer.Option(help="The user the token names.")],
     uscc: Annotated[
         str | None, typer.Option(help="The employer's USCC (required for --role employer).")
+    ] = None,
+    passport: Annotated[
+        str | None,
+        typer.Option(
+            help="NAT:NUMBER: the passport an applicant's account is verified for "
+            "(as the identity provider sets it after real-name verification)."
+        ),
     ] = None,
     ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 8h, 2d.")] = "8h",
     secret: Annotated[
@@ -89,6 +101,15 @@ def token(
             uscc = validate_uscc(uscc)
         except InvalidInput as error:
             raise typer.BadParameter(error.message, param_hint="--uscc") from None
+    if passport is not None:
+        if role != "applicant":
+            raise typer.BadParameter(
+                "only an applicant's account is verified for a passport", param_hint="--passport"
+            )
+        try:
+            passport = parse_passport_claim(passport)
+        except InvalidInput as error:
+            raise typer.BadParameter(error.message, param_hint="--passport") from None
     typer.echo(
         make_token(
             role=role,
@@ -98,5 +119,6 @@ def token(
             secret=secret,
             audience=audience,
             issuer=issuer,
+            passport=passport,
         )
     )

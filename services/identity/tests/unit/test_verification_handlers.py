@@ -28,7 +28,7 @@ from onewindow.identity.application.mapping import history
 from onewindow.identity.application.registry import Registry
 from onewindow.identity.application.streams import case_stream, open_case_stream
 from onewindow.identity.application.verification import IdentityVerification
-from onewindow.identity.domain.case import CaseEnded
+from onewindow.identity.domain.case import CaseDisplaced, CaseEnded, CaseVerified
 from onewindow.identity.domain.open_case import CaseClaimed, OpenCase
 from onewindow.identity.domain.person import PassportHolder
 from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord, Holder
@@ -324,3 +324,132 @@ async def test_an_expired_cited_certificate_verifies_and_says_until_when(world: 
     [event] = sent(store, "A-1")
     assert isinstance(event, IdentityVerified)
     assert [(d.registry_id, d.valid_until) for d in event.documents] == [("H-1", date(2027, 6, 1))]
+
+
+# --- verified applicants (v1.1, applicant binding) ---------------------------------------------
+
+VERIFIED_PASSPORT = "NLD:NX4K2P7R1"
+
+
+async def verified(service: IdentityVerification, application_id: str, **changes: object) -> None:
+    command = verify_command(application_id, **changes)
+    await service.verify_identity(command, envelope_for(command, application_id))
+
+
+async def test_a_verified_applicant_displaces_an_unverified_squatter(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    await verified(service, "MINE", verified_passport=VERIFIED_PASSPORT)
+    [mine] = sent(store, "MINE")
+    assert isinstance(mine, IdentityVerified)
+    assert mine.flags == ()
+    assert await holder_of_claim(store) == "MINE"
+    first, flagged = sent(store, "SQUAT")
+    assert isinstance(first, IdentityVerified)
+    assert isinstance(flagged, IdentityVerified)
+    assert flagged.flags == ("unverified_applicant",)
+    assert flagged.documents == first.documents
+    squat = history(await store.load(case_stream("SQUAT")))
+    assert CaseDisplaced(application_id="SQUAT", by="MINE") in squat
+
+
+async def test_an_account_verified_for_another_passport_does_not_displace(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    await verified(service, "MINE", verified_passport="NLD:OTHER1234")
+    [mine] = sent(store, "MINE")
+    assert isinstance(mine, IdentityRejected)
+    assert mine.duplicate_of == "SQUAT"
+    assert [type(m) for m in sent(store, "SQUAT")] == [IdentityVerified]
+
+
+async def test_an_unverified_case_is_a_duplicate_of_a_verified_applicants(world: World) -> None:
+    store, _, service = world
+    await verified(service, "MINE", verified_passport=VERIFIED_PASSPORT)
+    await verified(service, "LATE")
+    [late] = sent(store, "LATE")
+    assert isinstance(late, IdentityRejected)
+    assert late.duplicate_of == "MINE"
+
+
+async def test_a_displaced_case_verified_later_is_flagged_and_never_claims(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    await verified(service, "MINE", verified_passport=VERIFIED_PASSPORT)
+    await verified(service, "SQUAT")  # documents supplied: verified again
+    assert await holder_of_claim(store) == "MINE"
+    close = CloseCase(application_id="MINE", outcome="approved")
+    await service.close_case(close, envelope_for(close, "MINE"))
+    await verified(service, "SQUAT")
+    assert await holder_of_claim(store) is None
+    answers = sent(store, "SQUAT")
+    assert [type(m) for m in answers] == [IdentityVerified] * 4
+    assert [m.flags for m in answers if isinstance(m, IdentityVerified)] == [
+        (),
+        ("unverified_applicant",),
+        ("unverified_applicant",),
+        ("unverified_applicant",),
+    ]
+
+
+async def test_a_redelivered_verification_flags_the_displaced_case_once(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    command = verify_command("MINE", verified_passport=VERIFIED_PASSPORT)
+    envelope = envelope_for(command, "MINE")
+    await service.verify_identity(command, envelope)
+    await service.verify_identity(command, envelope)
+    assert [type(m) for m in sent(store, "SQUAT")] == [IdentityVerified] * 2
+    assert [type(m) for m in sent(store, "MINE")] == [IdentityVerified]
+
+
+async def test_a_claim_taken_over_before_a_crash_still_flags_the_squatter(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    # The takeover was recorded, then the process died before anything else.
+    store.force(CLAIM, CaseClaimed(application_id="MINE", verified=True, displaced="SQUAT"))
+    await verified(service, "MINE", verified_passport=VERIFIED_PASSPORT)
+    assert [type(m) for m in sent(store, "MINE")] == [IdentityVerified]
+    flagged = sent(store, "SQUAT")[-1]
+    assert isinstance(flagged, IdentityVerified)
+    assert flagged.flags == ("unverified_applicant",)
+
+
+async def test_a_squatter_closed_before_is_not_flagged(world: World) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    close = CloseCase(application_id="SQUAT", outcome="withdrawn")
+    await service.close_case(close, envelope_for(close, "SQUAT"))
+    await verified(service, "MINE", verified_passport=VERIFIED_PASSPORT)
+    assert [type(m) for m in sent(store, "SQUAT")] == [IdentityVerified, CaseClosed]
+    assert await holder_of_claim(store) == "MINE"
+
+
+async def test_a_squatter_displaced_while_it_was_verified_again_answers_with_the_flag(
+    world: World,
+) -> None:
+    store, _, service = world
+    await verified(service, "SQUAT")
+    [first] = sent(store, "SQUAT")
+    assert isinstance(first, IdentityVerified)
+
+    def displaced_meanwhile(stream: str) -> bool:
+        if stream != case_stream("SQUAT"):
+            return False
+        store.force(CLAIM, CaseClaimed(application_id="MINE", verified=True, displaced="SQUAT"))
+        flagged = CaseVerified(
+            application_id="SQUAT",
+            person_ref=first.person_ref,
+            employer=first.employer,
+            documents=first.documents,
+            flags=("unverified_applicant",),
+        )
+        store.force(stream, CaseDisplaced(application_id="SQUAT", by="MINE"), flagged)
+        return True
+
+    store.before_append = displaced_meanwhile
+    await verified(service, "SQUAT")
+    answer = sent(store, "SQUAT")[-1]
+    assert isinstance(answer, IdentityVerified)
+    assert answer.flags == ("unverified_applicant",)
+    assert await holder_of_claim(store) == "MINE"

@@ -45,11 +45,19 @@ class ApplicationsEvent(Event):
 
 
 class Actor(Value):
-    """Who acted: the token's subject and role (and the employer's USCC)."""
+    """Who acted: the token's subject and role (and the employer's USCC).
+
+    v1.1: `passport` is the passport (`NAT:NUMBER`) an applicant's account was verified
+    for by the identity provider (absent for an account without real-name verification);
+    `on_behalf_of` is the applicant account an employer named when it submitted for its
+    employee (that account owns the case as if it had submitted it).
+    """
 
     sub: str
     role: Role
     uscc: str | None = None
+    passport: str | None = None
+    on_behalf_of: str | None = None
 
 
 class SubmitApplication(ApplicationsCommand):
@@ -131,6 +139,9 @@ class ApplicationStatusChanged(ApplicationsEvent):
     work_permit: PermitView = PermitView(status="pending")
     residence_permit: PermitView = PermitView(status="pending")
     deadline: Deadline = Deadline(due_on=None, clock="not_started")
+    # v1.1: identity's flags on the case (`identity.Flag`: `watchlist_match`,
+    # `unverified_applicant`), shown to officers beside the case.
+    flags: tuple[str, ...] = ()
 
 
 class DocumentsRequested(ApplicationsEvent):

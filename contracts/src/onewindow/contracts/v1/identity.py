@@ -28,6 +28,9 @@ class VerifyIdentity(IdentityCommand):
     employer_uscc: str
     documents: tuple[DocumentRef, ...]
     application_date: date
+    # v1.1: the passport (`NAT:NUMBER`) the submitting account is verified for, if any.
+    # A verified applicant's case is never blocked by an unverified one's open claim.
+    verified_passport: str | None = None
 
 
 class CloseCase(IdentityCommand):
@@ -37,10 +40,18 @@ class CloseCase(IdentityCommand):
     outcome: Literal["approved", "refused", "withdrawn"]
 
 
-Flag = Literal["watchlist_match"]
+# `unverified_applicant` (v1.1): the case, submitted by an account not verified for the
+# passport, was displaced by a verified applicant's case; an officer looks at it.
+Flag = Literal["watchlist_match", "unverified_applicant"]
 
 
 class IdentityVerified(IdentityEvent):
+    """The person and documents of a case are verified; flags send it to an officer.
+
+    Sent again, with the new flag, when identity learns something of a case it had
+    verified (v1.1: `unverified_applicant`, once a verified applicant displaced it).
+    """
+
     application_id: str
     person_ref: str
     employer: Employer

@@ -3,7 +3,9 @@
 A token is valid when its HS256 signature holds with the configured secret, its
 audience is ours, it has not expired (by the injected clock, with a little
 leeway), its issuer is ours when one is configured, and its claims name a
-known role (`uscc` too, for an employer).
+known role (`uscc` too, for an employer). An applicant's token may carry the
+passport its account was verified for (`passport`, `NAT:NUMBER`); other roles'
+`passport` claims mean nothing and are not read.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, get_args
 import jwt
 
 from onewindow.contracts.v1.applications import Actor, Role
+from onewindow.gateway.domain.binding import parse_passport_claim
 from onewindow.runtime.clock import Clock
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
@@ -92,4 +95,19 @@ class TokenVerifier:
                 return Actor(sub=sub, role="employer", uscc=validate_uscc(uscc))
             except InvalidInput:
                 raise InvalidToken("the token's uscc is not a valid USCC") from None
+        if role == "applicant":
+            return Actor(sub=sub, role="applicant", passport=_verified_passport(claims))
         return Actor(sub=sub, role=role)
+
+
+def _verified_passport(claims: dict[str, Any]) -> str | None:
+    """An applicant's `passport` claim (`NAT:NUMBER`, from real-name verification), if any."""
+    passport = claims.get("passport")
+    if passport is None:
+        return None
+    if not isinstance(passport, str):
+        raise InvalidToken("the token's passport is not NAT:NUMBER")
+    try:
+        return parse_passport_claim(passport)
+    except InvalidInput:
+        raise InvalidToken("the token's passport is not NAT:NUMBER") from None

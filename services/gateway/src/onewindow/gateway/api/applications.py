@@ -17,6 +17,7 @@ from onewindow.gateway.api.fields import (
     HSK_MAX,
     MONTHS_MAX,
     SALARY_MAX_CNY,
+    Account,
     Address,
     Country,
     Day,
@@ -42,6 +43,12 @@ class PassportIn(RequestBody):
 
 
 class ApplicantIn(RequestBody):
+    account: Account | None = Field(
+        default=None,
+        description="The employee's applicant account, named by an employer submitting for "
+        "its employee: that account sees and acts on the case as if it had submitted it. "
+        "An applicant may name only its own account.",
+    )
     surname: Name
     given_names: Annotated[str, Field(max_length=100)] = ""
     sex: Literal["F", "M", "X"]

@@ -30,6 +30,7 @@ ADDRESS_MAX = 300
 NOTE_MAX = 2000
 REFERENCE_MAX = 64
 EMAIL_MAX = 254
+SUBJECT_MAX = 200  # as the gateway's tokens allow
 DOCUMENTS_MAX = 20
 # Registry ids and references: letters, digits and . _ : - , starting with a letter
 # or digit (so an id can never be a path segment like "..").
@@ -106,3 +107,9 @@ Uscc = Annotated[
     Field(examples=["91310104MA1FL5KX1N"], description="GB 32100-2015, with its check character"),
 ]
 MrzLine = Annotated[str, StringConstraints(max_length=50)]
+# A user account as the identity provider names it (a token's `sub`).
+Account = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SUBJECT_MAX),
+    Field(examples=["anna.dejong"], description="An applicant account (a token's `sub`)."),
+]

@@ -11,6 +11,8 @@ branch on them:
 | `idempotency-key-invalid` | 400 | an `Idempotency-Key` that is not a UUID |
 | `unauthorized` | 401 | no token, or a token that is not valid |
 | `forbidden` | 403 | the caller's role (or company) may not do this |
+| `account-not-yours` | 403 | an applicant named an applicant account other than its own |
+| `passport-not-verified` | 403 | a verified applicant applied for another passport |
 | `not-found` | 404 | no such resource, or not the caller's |
 | `method-not-allowed` | 405 | the path exists, the method does not |
 | `request-in-progress` | 409 | the first request with this key is still being processed |
@@ -41,6 +43,8 @@ TITLES: dict[str, str] = {
     "idempotency-key-invalid": "Idempotency-Key must be a UUID",
     "unauthorized": "Authentication required",
     "forbidden": "Not allowed for this caller",
+    "account-not-yours": "Only an employer names another applicant account",
+    "passport-not-verified": "Not the passport this account is verified for",
     "not-found": "Not found",
     "method-not-allowed": "Method not allowed",
     "request-in-progress": "The first request with this key is still being processed",

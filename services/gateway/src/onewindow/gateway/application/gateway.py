@@ -30,7 +30,7 @@ from onewindow.contracts.v1.applications import (
 from onewindow.contracts.v1.common import ApplicationForm, DocumentKind, DocumentRef, PermitSide
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
-from onewindow.gateway.domain import admission
+from onewindow.gateway.domain import admission, binding
 from onewindow.gateway.domain.errors import (
     CaseDecided,
     CaseNotFound,
@@ -101,19 +101,27 @@ class Gateway:
     def today(self) -> date:
         return local_today(self.clock)
 
-    async def submit_application(self, actor: Actor, form: ApplicationForm, key: str) -> Answer:
-        """`POST /v1/applications`: admit the form, then send `SubmitApplication` once."""
+    async def submit_application(
+        self, actor: Actor, form: ApplicationForm, key: str, *, account: str | None = None
+    ) -> Answer:
+        """`POST /v1/applications`: admit the form, then send `SubmitApplication` once.
+
+        `account` is the applicant account an employer names for its employee (the
+        case's owner from then on); the submitter's verified passport rides on its actor.
+        """
         admission.check(admission.application_violations(form, self.today()))
         if not may_submit_for(actor, form.employer.uscc):
             raise NotYourCompany(form.employer.uscc)
+        submitted_by = binding.submitter(actor, account)
+        binding.check_passport(submitted_by, form)
 
         async def submit(origin: Origin) -> StoredResponse:
             application_id = origin.derived("application")
-            owner = owner_of_submission(application_id, actor, form.employer.uscc)
+            owner = owner_of_submission(application_id, submitted_by, form.employer.uscc)
             await self.owners.record(owner, submitted_at=origin.at, channel=form.channel)
             command = SubmitApplication(
                 application_id=application_id,
-                submitted_by=actor,
+                submitted_by=submitted_by,
                 submitted_at=origin.at,
                 form=form,
             )
@@ -121,6 +129,9 @@ class Gateway:
             return accepted(application_id, "submitted", f"/v1/applications/{application_id}")
 
         body = form.model_dump(mode="json")
+        if submitted_by.on_behalf_of is not None:
+            # Part of the request: the same key naming another account is another request.
+            body["applicant"]["account"] = submitted_by.on_behalf_of
         return await self._once(actor, key, "POST /v1/applications", body, submit)
 
     async def supply_documents(

@@ -38,6 +38,27 @@ class NotYourCompany(GatewayError):
         super().__init__(f"This employer account may not act for USCC {uscc}.")
 
 
+class AccountNotYours(GatewayError):
+    """Someone other than an employer named an applicant account other than its own."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(
+            f"Only an employer names the applicant's account; an applicant's application is "
+            f"its own, so applicant.account must be absent or your own account, not {account!r}."
+        )
+        self.account = account
+
+
+class PassportNotYours(GatewayError):
+    """A verified applicant submitted for a passport other than the one it was verified for."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Your account is verified for another passport: a verified applicant may apply "
+            "only for the passport in its token (nationality and number)."
+        )
+
+
 class IdempotencyKeyReused(GatewayError):
     """The same Idempotency-Key came with a different request."""
 

@@ -1,4 +1,5 @@
-"""Whose case is it: an applicant sees their own cases, an employer its company's.
+"""Whose case is it: an applicant sees their own cases (and those its employer
+submitted naming its account), an employer its company's.
 
 Officers and operators see every case. Anyone else asking about a case that is
 not theirs is told it does not exist (API.md: no existence leak).
@@ -15,18 +16,26 @@ STAFF_ROLES = frozenset({"officer", "operator"})
 
 @dataclass(frozen=True)
 class CaseOwner:
-    """Who may follow and act on a case: the applicant's `sub` (when the applicant
-    submitted it) and the employer's USCC (always named in the form)."""
+    """Who may follow and act on a case: the applicant's account (the applicant who
+    submitted it, or the account its employer named) and the employer's USCC (always
+    named in the form)."""
 
     application_id: str
     employer_uscc: str
     applicant_sub: str | None = None
 
 
+def applicant_account(submitted_by: Actor) -> str | None:
+    """The applicant account that owns a case `submitted_by` submitted: the applicant
+    itself, or the employee's account an employer named (None if it named none)."""
+    return submitted_by.sub if submitted_by.role == "applicant" else submitted_by.on_behalf_of
+
+
 def owner_of_submission(application_id: str, submitted_by: Actor, employer_uscc: str) -> CaseOwner:
     """The owners of a case just submitted by `submitted_by` for `employer_uscc`."""
-    applicant = submitted_by.sub if submitted_by.role == "applicant" else None
-    return CaseOwner(application_id, employer_uscc=employer_uscc, applicant_sub=applicant)
+    return CaseOwner(
+        application_id, employer_uscc=employer_uscc, applicant_sub=applicant_account(submitted_by)
+    )
 
 
 def may_see(actor: Actor, owner: CaseOwner) -> bool:

@@ -53,9 +53,11 @@ async def submit_application(
 
     `Idempotency-Key` is required: a repeat with the same key and body gets the
     first answer; with a different body, 422; while the first is running, 409.
-    An employer may submit only for its own USCC.
+    An employer may submit only for its own USCC, and may name the employee's account
+    (`applicant.account`); a verified applicant only for the passport it was verified for.
     """
-    return respond(await uses.submit_application(actor, to_form(body), key))
+    form, account = to_form(body), body.applicant.account
+    return respond(await uses.submit_application(actor, form, key, account=account))
 
 
 @applications.post(

@@ -28,11 +28,13 @@ from onewindow.gateway.api.problems import (
 )
 from onewindow.gateway.domain.admission import Inadmissible
 from onewindow.gateway.domain.errors import (
+    AccountNotYours,
     CaseDecided,
     CaseNotFound,
     GatewayError,
     IdempotencyKeyReused,
     NotYourCompany,
+    PassportNotYours,
     PermitNotFound,
     RequestInProgress,
     UpstreamUnavailable,
@@ -46,6 +48,8 @@ DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
     PermitNotFound: (404, "not-found"),
     CaseDecided: (409, "case-decided"),
     NotYourCompany: (403, "forbidden"),
+    AccountNotYours: (403, "account-not-yours"),
+    PassportNotYours: (403, "passport-not-verified"),
     IdempotencyKeyReused: (422, "idempotency-key-reused"),
     RequestInProgress: (409, "request-in-progress"),
     UpstreamUnavailable: (503, "upstream-unavailable"),

@@ -19,6 +19,7 @@ from onewindow.contracts.message import Message
 from onewindow.contracts.reasons import describe
 from onewindow.contracts.v1 import applications as app
 from onewindow.contracts.v1.common import Reason
+from onewindow.gateway.domain.ownership import applicant_account
 from onewindow.runtime import ownership
 
 VIEWS = "applications_view"
@@ -62,9 +63,7 @@ def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, A
             return {
                 "submitted_at": message.submitted_at.isoformat(),
                 "channel": message.channel,
-                "owner_sub": message.submitted_by.sub
-                if message.submitted_by.role == "applicant"
-                else None,
+                "owner_sub": applicant_account(message.submitted_by),
                 "submitted_by": message.submitted_by.sub,
                 "employer_uscc": message.employer_uscc,
                 "deadline": {
@@ -86,6 +85,8 @@ def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, A
                     "clock": message.deadline.clock,
                 },
                 "updated_at": message.at.isoformat(),
+                # Shown to staff only (`routes.public_view`): an applicant never learns them.
+                "flags": list(message.flags),
             }
             if message.classification is not None:
                 fields["category"] = message.classification.category

@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from onewindow.contracts.v1.applications import FINAL_STATUSES, Actor
 from onewindow.gateway.adapters.mongo import CaseOwners
 from onewindow.gateway.api.problems import ProblemError, responses
-from onewindow.gateway.domain.ownership import may_see
+from onewindow.gateway.domain.ownership import STAFF_ROLES, may_see
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.readmodel.projection import EXTENSIONS, VIEWS, Projection
 
@@ -34,8 +34,14 @@ def _projection(request: Request) -> Projection:
     return projection
 
 
-def public_view(application_id: str, doc: dict[str, Any] | None) -> dict[str, Any]:
-    """The case as API.md shows it; a case not projected yet is `submitted`."""
+def public_view(
+    application_id: str, doc: dict[str, Any] | None, *, staff: bool = False
+) -> dict[str, Any]:
+    """The case as API.md shows it; a case not projected yet is `submitted`.
+
+    Officers and operators (`staff`) also see identity's flags on the case
+    (`watchlist_match`, `unverified_applicant`); applicants and employers never do.
+    """
     doc = dict(doc or {})
     view: dict[str, Any] = {
         "id": application_id,
@@ -58,7 +64,13 @@ def public_view(application_id: str, doc: dict[str, Any] | None) -> dict[str, An
     for optional in ("documents_requested", "escalated"):
         if optional in doc:
             view[optional] = doc[optional]
+    if staff:
+        view["flags"] = doc.get("flags", [])
     return view
+
+
+def _is_staff(actor: Actor) -> bool:
+    return actor.role in STAFF_ROLES
 
 
 async def _visible_case(request: Request, actor: Actor, application_id: str) -> dict[str, Any]:
@@ -66,9 +78,9 @@ async def _visible_case(request: Request, actor: Actor, application_id: str) -> 
     doc = await _db(request)[VIEWS].find_one({"_id": application_id})
     if (owner is None and doc is None) or (owner is not None and not may_see(actor, owner)):
         raise ProblemError(404, "not-found", f"No application {application_id} for you.")
-    if owner is None and actor.role not in ("officer", "operator"):
+    if owner is None and not _is_staff(actor):
         raise ProblemError(404, "not-found", f"No application {application_id} for you.")
-    return public_view(application_id, doc)
+    return public_view(application_id, doc, staff=_is_staff(actor))
 
 
 @router.get(
@@ -132,7 +144,7 @@ async def list_applications(
     )
     page = docs[:limit]
     return {
-        "items": [public_view(str(d["_id"]), d) for d in page],
+        "items": [public_view(str(d["_id"]), d, staff=_is_staff(actor)) for d in page],
         "next_cursor": _cursor(page[-1]) if len(docs) > limit else None,
     }
 
@@ -151,7 +163,7 @@ async def application_events(
     last: tuple[str, int] | None = None
     while True:
         doc = await _db(request)[VIEWS].find_one({"_id": application_id})
-        view = public_view(application_id, doc)
+        view = public_view(application_id, doc, staff=_is_staff(actor))
         marker = (view["status"], len(view["timeline"]))
         if marker != last:
             last = marker
@@ -178,7 +190,7 @@ async def reviews(request: Request, actor: Officers) -> dict[str, Any]:
         .sort([("submitted_at", 1)])
         .to_list(500)
     )
-    return {"items": [public_view(str(d["_id"]), d) for d in docs]}
+    return {"items": [public_view(str(d["_id"]), d, staff=True) for d in docs]}
 
 
 @router.get(

@@ -11,6 +11,14 @@ Crash safety: a claim taken but whose case commit was lost is found again held
 by this very case on redelivery, so the case proceeds as before; if the
 redelivered verification is now refused, the claim is released first, so a
 rejected case never keeps it.
+
+Verified applicants (v1.1): a case whose submitter's account is verified for the
+passport (`VerifyIdentity.verified_passport`) takes the claim from an unverified
+holder. The displaced case's own stream then records it, and if its verification
+stood, the case is verified again with the flag `unverified_applicant` (a second
+`IdentityVerified`), so it goes to an officer instead of blocking the person; a
+later verification of it carries the flag too, never `duplicate_application`.
+Both happen before the verified case's own commit, so a redelivery completes them.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from onewindow.contracts.envelope import Envelope
+from onewindow.contracts.envelope import Envelope, deterministic_id
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1.identity import CloseCase, VerifyIdentity
 from onewindow.identity.application.mapping import (
@@ -103,16 +111,60 @@ class IdentityVerification:
         return facts, claim.version
 
     async def _claim_or_release(
-        self, stream: str, version: int, open_case: OpenCase, application_id: str, hold: bool
-    ) -> None:
-        """Take the claim for a case that should hold it, release it for one that should not.
+        self,
+        stream: str,
+        version: int,
+        open_case: OpenCase,
+        application_id: str,
+        hold: bool,
+        *,
+        verified: bool = False,
+    ) -> OpenCase:
+        """Take the claim for a case that should hold it, release it for one that should not;
+        the claim as it is afterwards.
 
         Raises `ConcurrencyConflict` when another case moved the claim meanwhile.
         """
         events: tuple[DomainEvent, ...]
-        events = open_case.claim(application_id) if hold else open_case.release(application_id)
+        events = (
+            open_case.claim(application_id, verified=verified)
+            if hold
+            else open_case.release(application_id)
+        )
         if events:
             await self._store.append(stream, version, events)
+        return open_case.after(events)
+
+    async def _record_displacement(self, displaced: str, by: str, envelope: Envelope) -> None:
+        """Record on the displaced case's own stream that the verified applicant's case `by`
+        took its claim, with its verification flagged `unverified_applicant` (once).
+
+        Written in that stream, so the saga hears the flag in order with every other
+        answer identity gives the displaced case (the relay keeps a stream's order).
+        """
+
+        def decide(stream: Stream) -> Decision:
+            events = IdentityCase.from_history(displaced, history(stream)).displace(by)
+            outbox = tuple(
+                outgoing(
+                    identity_verified(event),
+                    key=displaced,
+                    correlation_id=displaced,
+                    source=self._source,
+                    cause=envelope,
+                    discriminator=f"displaced-{displaced}",
+                )
+                for event in events
+                if isinstance(event, CaseVerified)
+            )
+            return Decision(events=events, outbox=outbox)
+
+        handled_id = deterministic_id(envelope.id, f"displace-{displaced}")
+        if await handle(self._store, case_stream(displaced), handled_id, decide):
+            log.info(
+                "unverified case displaced by a verified applicant's",
+                extra={"application_id": displaced, "displaced_by": by},
+            )
 
     def _outgoing(self, message: Message, key: str, envelope: Envelope) -> Outgoing:
         return outgoing(
@@ -125,13 +177,15 @@ class IdentityVerification:
 
     async def verify_identity(self, command: VerifyIdentity, envelope: Envelope) -> None:
         """Verify the case and publish `IdentityVerified` or `IdentityRejected` (once)."""
+        holder = PassportHolder(command.nationality, command.passport_number)
         case = CaseToVerify(
             application_id=command.application_id,
-            holder=PassportHolder(command.nationality, command.passport_number),
+            holder=holder,
             passport_expires_on=command.passport_expires_on,
             employer_uscc=normalise(command.employer_uscc),
             documents=command.documents,
             application_date=command.application_date,
+            verified_applicant=holder.is_named_by(command.verified_passport),
         )
         person_ref = self._registry.person_ref(case.holder)
         claim_stream = open_case_stream(person_ref, case.employer_uscc)
@@ -145,13 +199,21 @@ class IdentityVerification:
             result = verify(case, facts)
             hold = isinstance(result, Verified) and not state.ended
             try:
-                await self._claim_or_release(
-                    claim_stream, claim_version, facts.open_case, case.application_id, hold
+                claim = await self._claim_or_release(
+                    claim_stream,
+                    claim_version,
+                    facts.open_case,
+                    case.application_id,
+                    hold,
+                    verified=case.verified_applicant,
                 )
             except ConcurrencyConflict:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 continue
+            # Before this case's own commit, so a redelivery after a crash does it again.
+            for displaced in claim.displaced_by(case.application_id) if hold else ():
+                await self._record_displacement(displaced, case.application_id, envelope)
             event = state.record_verification(person_ref, case.employer_uscc, result)
             message = (
                 identity_verified(event)

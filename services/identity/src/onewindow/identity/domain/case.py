@@ -2,13 +2,14 @@
 
 A case may be verified more than once (documents supplied later are resolved by
 a new `VerifyIdentity`); the latest verification counts. Once closed, the case
-no longer holds its person's claim on the employer.
+no longer holds its person's claim on the employer. A case displaced by a verified
+applicant's (v1.1) is verified again with the flag `unverified_applicant`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from onewindow.contracts.v1.common import Employer, Reason, ResolvedDocument
@@ -40,18 +41,39 @@ class CaseEnded(DomainEvent):
     outcome: Outcome
 
 
-CASE_EVENTS: tuple[type[DomainEvent], ...] = (CaseVerified, CaseRejected, CaseEnded)
+class CaseDisplaced(DomainEvent):
+    """A verified applicant's case (`by`) took the claim on the person from this
+    unverified case (v1.1, applicant binding)."""
+
+    application_id: str
+    by: str
+
+
+CASE_EVENTS: tuple[type[DomainEvent], ...] = (
+    CaseVerified,
+    CaseRejected,
+    CaseEnded,
+    CaseDisplaced,
+)
+UNVERIFIED_APPLICANT: Flag = "unverified_applicant"
 
 
 @dataclass(frozen=True, slots=True)
 class IdentityCase:
-    """The state of one case in the identity service."""
+    """The state of one case in the identity service.
+
+    `latest` is the latest verification while it stands (None once a later one
+    rejected the case); `displaced_by` the verified applicant's case that displaced
+    this one, if any.
+    """
 
     application_id: str
     person_ref: str | None = None
     employer_uscc: str | None = None
     verified: bool = False
     ended: bool = False
+    latest: CaseVerified | None = None
+    displaced_by: str | None = None
 
     @classmethod
     def from_history(cls, application_id: str, history: Iterable[DomainEvent]) -> IdentityCase:
@@ -62,17 +84,25 @@ class IdentityCase:
 
     def _apply(self, event: DomainEvent) -> IdentityCase:
         if isinstance(event, CaseVerified):
-            return IdentityCase(
-                self.application_id, event.person_ref, event.employer.uscc, True, self.ended
+            return replace(
+                self,
+                person_ref=event.person_ref,
+                employer_uscc=event.employer.uscc,
+                verified=True,
+                latest=event,
             )
         if isinstance(event, CaseRejected):
-            return IdentityCase(
-                self.application_id, event.person_ref, event.employer_uscc, False, self.ended
+            return replace(
+                self,
+                person_ref=event.person_ref,
+                employer_uscc=event.employer_uscc,
+                verified=False,
+                latest=None,
             )
         if isinstance(event, CaseEnded):
-            return IdentityCase(
-                self.application_id, self.person_ref, self.employer_uscc, self.verified, True
-            )
+            return replace(self, ended=True)
+        if isinstance(event, CaseDisplaced):
+            return replace(self, displaced_by=event.by)
         return self
 
     def record_verification(
@@ -95,6 +125,23 @@ class IdentityCase:
             reasons=result.reasons,
             duplicate_of=result.duplicate_of,
         )
+
+    def displace(self, by: str) -> tuple[DomainEvent, ...]:
+        """Record that the verified applicant's case `by` displaced this one.
+
+        An open case whose verification stands is verified again with the flag
+        `unverified_applicant` (the event the saga hears, to put it to an officer);
+        a case not verified yet gets the flag from its verification. Nothing to record
+        for a closed case or one displaced already.
+        """
+        if self.ended or self.displaced_by is not None:
+            return ()
+        displaced = CaseDisplaced(application_id=self.application_id, by=by)
+        latest = self.latest
+        if latest is None or UNVERIFIED_APPLICANT in latest.flags:
+            return (displaced,)
+        flagged = latest.model_copy(update={"flags": (*latest.flags, UNVERIFIED_APPLICANT)})
+        return (displaced, flagged)
 
     def end(self, outcome: Outcome) -> tuple[DomainEvent, ...]:
         """Close the case; closing it again records nothing."""

@@ -4,18 +4,28 @@ A second application by the same person to the same employer while the first is
 still open is a duplicate. The claim is one small aggregate per (person,
 employer), so taking it is one atomic append guarded by its version: of two
 cases racing for it, exactly one wins and the other sees the winner.
+
+Verified applicants (DOMAIN.md "Evidence", applicant binding): a case whose
+submitter's account was verified for the person's passport is never a duplicate
+of a case whose submitter's was not. It takes the claim over and the unverified
+case is *displaced*: it no longer holds the claim, never takes it again, and goes
+to an officer (flag `unverified_applicant`) instead of blocking the person.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 from onewindow.identity.domain.events import DomainEvent
 
 
 class CaseClaimed(DomainEvent):
     application_id: str
+    # v1.1: whether the case's submitter was verified for the person's passport, and
+    # the unverified case the claim was taken from (absent in older events: neither).
+    verified: bool = False
+    displaced: str | None = None
 
 
 class CaseReleased(DomainEvent):
@@ -35,33 +45,70 @@ class CaseAlreadyOpen(Exception):
 
 @dataclass(frozen=True, slots=True)
 class OpenCase:
-    """Which application, if any, holds the claim of one (person, employer)."""
+    """Which application, if any, holds the claim of one (person, employer).
+
+    `holder_verified` says whether the holder's submitter was verified for the
+    passport; `displaced` maps each case a verified applicant's case displaced to
+    the case that displaced it.
+    """
 
     holder: str | None = None
+    holder_verified: bool = False
+    displaced: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_history(cls, history: Iterable[DomainEvent]) -> OpenCase:
-        holder: str | None = None
-        for event in history:
-            if isinstance(event, CaseClaimed):
-                holder = event.application_id
-            elif isinstance(event, CaseReleased) and event.application_id == holder:
-                holder = None
-        return cls(holder)
+        return cls().after(history)
 
-    def duplicate_for(self, application_id: str) -> str | None:
-        """The open application this one would duplicate, or None."""
+    def after(self, events: Iterable[DomainEvent]) -> OpenCase:
+        """The claim once `events` are recorded."""
+        state = self
+        for event in events:
+            if isinstance(event, CaseClaimed):
+                displaced = dict(state.displaced)
+                if event.displaced is not None:
+                    displaced[event.displaced] = event.application_id
+                state = OpenCase(event.application_id, event.verified, displaced)
+            elif isinstance(event, CaseReleased) and event.application_id == state.holder:
+                state = replace(state, holder=None, holder_verified=False)
+        return state
+
+    def was_displaced(self, application_id: str) -> bool:
+        """Whether a verified applicant's case took the claim from this one."""
+        return application_id in self.displaced
+
+    def displaced_by(self, application_id: str) -> tuple[str, ...]:
+        """The cases this one displaced (sorted)."""
+        return tuple(sorted(d for d, by in self.displaced.items() if by == application_id))
+
+    def duplicate_for(self, application_id: str, *, verified: bool = False) -> str | None:
+        """The open application this one would duplicate, or None.
+
+        A case of a verified applicant (`verified`) never duplicates an unverified
+        holder's: it displaces it.
+        """
         if self.holder is None or self.holder == application_id:
+            return None
+        if verified and not self.holder_verified:
             return None
         return self.holder
 
-    def claim(self, application_id: str) -> tuple[DomainEvent, ...]:
-        """Take the claim for this application (nothing to do if it already holds it)."""
-        if (other := self.duplicate_for(application_id)) is not None:
+    def claim(self, application_id: str, *, verified: bool = False) -> tuple[DomainEvent, ...]:
+        """Take the claim for this application (nothing to do if it already holds it).
+
+        A verified applicant's case takes it from an unverified holder, naming the case
+        it displaced; a displaced case never takes it again (nothing to record). Raises
+        `CaseAlreadyOpen` when the claim is another's to keep.
+        """
+        if self.was_displaced(application_id):
+            return ()
+        if (other := self.duplicate_for(application_id, verified=verified)) is not None:
             raise CaseAlreadyOpen(other)
         if self.holder == application_id:
             return ()
-        return (CaseClaimed(application_id=application_id),)
+        return (
+            CaseClaimed(application_id=application_id, verified=verified, displaced=self.holder),
+        )
 
     def release(self, application_id: str) -> tuple[DomainEvent, ...]:
         """Let go of the claim if this application holds it; another's claim is left alone."""

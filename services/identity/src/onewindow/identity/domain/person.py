@@ -35,6 +35,13 @@ class PassportHolder:
         """The person's opaque reference; see `person_ref`."""
         return person_ref(self.nationality, self.passport_number, secret)
 
+    def is_named_by(self, passport_claim: str | None) -> bool:
+        """Whether a verified account's passport claim (`NAT:NUMBER`) names this holder."""
+        if passport_claim is None:
+            return False
+        nationality, separator, number = passport_claim.partition(":")
+        return bool(separator) and PassportHolder(nationality, number) == self
+
 
 def normalise(text: str) -> str:
     """Upper case without spaces: how passports and country codes compare."""

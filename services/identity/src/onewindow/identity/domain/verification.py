@@ -39,6 +39,8 @@ class CaseToVerify:
     employer_uscc: str
     documents: tuple[DocumentRef, ...]
     application_date: date
+    # The submitter's account was verified for this passport (v1.1, applicant binding).
+    verified_applicant: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +203,15 @@ def check_employer_registered(
 
 
 def check_not_duplicate(case: CaseToVerify, open_case: OpenCase) -> tuple[str | None, list[Reason]]:
-    """No second open case for the same person and employer; the reason names the first."""
-    first = open_case.duplicate_for(case.application_id)
+    """No second open case for the same person and employer; the reason names the first.
+
+    A verified applicant's case is never a duplicate of an unverified one's (it
+    displaces it), and a displaced case is not a duplicate either: it goes to an
+    officer with the flag `unverified_applicant` (`flags_for`).
+    """
+    if open_case.was_displaced(case.application_id):
+        return None, []
+    first = open_case.duplicate_for(case.application_id, verified=case.verified_applicant)
     if first is None:
         return None, []
     return first, [
@@ -214,9 +223,13 @@ def check_not_duplicate(case: CaseToVerify, open_case: OpenCase) -> tuple[str | 
     ]
 
 
-def flags_for(watchlisted: bool) -> tuple[Flag, ...]:
-    """Flags that send the case to an officer; a flag never refuses on its own."""
-    return ("watchlist_match",) if watchlisted else ()
+def flags_for(watchlisted: bool, displaced: bool = False) -> tuple[Flag, ...]:
+    """Flags that send the case to an officer; a flag never refuses on its own.
+
+    `displaced`: a verified applicant's case took this unverified case's claim.
+    """
+    flags: tuple[Flag, ...] = ("watchlist_match",) if watchlisted else ()
+    return (*flags, "unverified_applicant") if displaced else flags
 
 
 def verify(case: CaseToVerify, facts: RegistryFacts) -> Verification:
@@ -229,4 +242,5 @@ def verify(case: CaseToVerify, facts: RegistryFacts) -> Verification:
     reasons += document_reasons + employer_reasons + duplicate_reasons
     if reasons or employer is None:
         return Rejected(reasons=tuple(reasons), duplicate_of=duplicate_of)
-    return Verified(employer=employer, documents=documents, flags=flags_for(facts.watchlisted))
+    flags = flags_for(facts.watchlisted, facts.open_case.was_displaced(case.application_id))
+    return Verified(employer=employer, documents=documents, flags=flags)
