@@ -32,7 +32,7 @@ Status = Literal[
     "withdrawn",
 ]
 FINAL_STATUSES: frozenset[str] = frozenset({"approved", "refused", "withdrawn"})
-PermitStatus = Literal["pending", "reserved", "issued", "refused", "cancelled"]
+PermitStatus = Literal["pending", "reserved", "issued", "refused", "cancelled", "revoked"]
 Role = Literal["applicant", "employer", "officer", "operator", "clerk"]
 
 
