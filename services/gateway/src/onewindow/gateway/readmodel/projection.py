@@ -33,12 +33,15 @@ APPLIED_KEPT = 200  # event ids remembered per case to recognise redeliveries
 
 
 def reason_view(reason: Reason) -> dict[str, Any]:
+    """A reason as API.md shows it: code, side, both languages and its legal basis
+    (`{"policy", "article"}`, null when the reason names none)."""
     message_en, message_zh = describe(reason)
     return {
         "code": reason.code,
         "side": reason.side,
         "message_en": message_en,
         "message_zh": message_zh,
+        "legal_basis": reason.legal_basis.model_dump() if reason.legal_basis else None,
     }
 
 

@@ -40,7 +40,9 @@ def public_view(
     """The case as API.md shows it; a case not projected yet is `submitted`.
 
     Officers and operators (`staff`) also see identity's flags on the case
-    (`watchlist_match`, `unverified_applicant`); applicants and employers never do.
+    (`watchlist_match`, `unverified_applicant`) and the classification with every
+    factor's value and points (where the registry's degree differs from the typed one,
+    the education factor says so); applicants and employers never do.
     """
     doc = dict(doc or {})
     view: dict[str, Any] = {
@@ -66,6 +68,7 @@ def public_view(
             view[optional] = doc[optional]
     if staff:
         view["flags"] = doc.get("flags", [])
+        view["classification"] = doc.get("classification")
     return view
 
 
