@@ -17,10 +17,13 @@ import pytest
 
 from onewindow.cli.seeding import Gateway, Person, auth
 from onewindow.devstack.pytest_plugin import RunningServices
+from onewindow.runtime.clock import SystemClock, local_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-TODAY = date.today()
+# The date the services count (Shanghai, DOMAIN.md v1.1), whatever the machine's zone: the
+# appeal deadline below is 60 days after the Shanghai date of the decision.
+TODAY = local_today(SystemClock())
 RECENT = TODAY - timedelta(days=30)
 
 
