@@ -67,6 +67,7 @@ DOCUMENT_NAMES: Final[Mapping[str, tuple[str, str]]] = {
     # Required by DOMAIN.md but not `DocumentKind`s: producers may still name them.
     "employment_contract": ("employment contract", "劳动合同"),
     "business_licence": ("employer's business licence", "用人单位营业执照"),
+    "registration_number": ("temporary residence registration number", "临时住宿登记编号"),
 }
 
 _SIDE_NAMES: Final[Mapping[str, tuple[str, str]]] = {

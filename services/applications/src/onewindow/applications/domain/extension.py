@@ -16,6 +16,7 @@ from onewindow.applications.domain.case import Step
 from onewindow.contracts.v1 import residence_permit, work_permit
 from onewindow.contracts.v1.applications import Actor
 from onewindow.contracts.v1.common import PermitGrant, Reason
+from onewindow.runtime.clock import local_date
 
 
 class ExtensionEvent(BaseModel):
@@ -105,7 +106,7 @@ class Extension:
                     extension_id=requested.extension_id,
                     permit_number=requested.work_permit_number,
                     contract_end=requested.contract_end,
-                    requested_on=requested.requested_at.date(),
+                    requested_on=local_date(requested.requested_at),
                 ),
                 "extend-work",
             )
