@@ -12,6 +12,11 @@ handed over as they are written (no query at all); a full look for pending commi
 processes (or a crashed one) left behind. What the relay publishes as it comes is
 marked sent in bulk, one database command for up to `MARK_BATCH` commits or every
 `MARK_DELAY_S`: a crash in between publishes those again, which receivers ignore.
+
+Nothing stops the relay: a failure is followed by a full look after a pause. When the
+broker or the database does not answer (see `outages.unavailable`), the outage is logged
+once when it begins and once when it ends, and the relay keeps trying after jittered,
+growing pauses until it answers; any other failure is logged each time with its trace.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from faststream.kafka import KafkaBroker
 
 from onewindow.runtime.eventstore import EventStore, OutboxEntry, PendingCommit
 from onewindow.runtime.logs import message_context
+from onewindow.runtime.outages import OUTAGES, Outages, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +64,15 @@ class OutboxRelay:
         poll_interval: float = 0.2,
         batch_size: int = 500,
         rescan_interval: float = 30.0,
+        outages: Outages | None = None,
     ) -> None:
         """Relay `store`'s outbox to `broker`, on topics named `topic_prefix` + registry name.
 
         The relay follows `store`'s own appends by itself; `poll_interval` bounds how long
         it sleeps between checks, `batch_size` how many commits one full look takes, and
         `rescan_interval` how often it looks for commits that other processes left pending.
+        Outages of the broker or the database are recorded in `outages` (by default the
+        process's own record).
         """
         self._store = store
         self._broker = broker
@@ -71,6 +80,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._batch_size = batch_size
         self._rescan_interval = rescan_interval
+        self._outages = outages or OUTAGES
         self._appended: list[PendingCommit] = []
         self._published_through: dict[str, int] = {}
         self._unmarked: list[PendingCommit] = []
@@ -94,8 +104,10 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay forever: what this store appends as it comes, the rest by periodic looks."""
         failures = 0
+        waited: set[str] = set()  # dependencies found away since the last full round
         next_scan = 0.0
         while True:
+            tried_at = time.monotonic()
             try:
                 if self._rescan or time.monotonic() >= next_scan:
                     self._rescan = False
@@ -109,11 +121,20 @@ class OutboxRelay:
                 ):
                     await self._mark_deferred()
                 failures = 0
-            except Exception:
+                for answered in waited:
+                    self._outages.answered(answered)
+                waited.clear()
+            except Exception as exc:
                 failures += 1
                 self._rescan = True
-                log.exception("outbox relay failed; retrying", extra={"failures": failures})
-                await asyncio.sleep(min(MAX_FAILURE_BACKOFF_S, 0.2 * 2**failures))
+                if (dependency := unavailable(exc)) is not None:
+                    waited.add(dependency)
+                    self._outages.failed(dependency, exc, tried_at=tried_at)
+                    pause = self._outages.pause(failures)
+                else:
+                    log.exception("outbox relay failed; retrying", extra={"failures": failures})
+                    pause = min(MAX_FAILURE_BACKOFF_S, 0.2 * 2**failures)
+                await asyncio.sleep(pause)
                 continue
             if not self._appended and not self._rescan:
                 wait = max(0.0, min(self._poll_interval, next_scan - time.monotonic()))

@@ -16,6 +16,13 @@ where from) and is then acknowledged, so the partition moves on. A record that c
 be read at all (bad envelope, unknown type, bad JSON) goes to the DLQ at once. If the
 DLQ cannot be written either, the record is not acknowledged: FastStream's
 `NACK_ON_ERROR` seeks back and it is delivered again, never lost.
+
+Infrastructure trouble is not an attempt: a try that fails because the database or the
+broker does not answer (see `outages.unavailable`) is tried again after a jittered,
+growing pause for as long as the outage lasts, the record held and its offset not
+committed; an outage is logged once, when it begins, and once when it ends. So only a
+message that fails while everything answers is ever dead-lettered. A dead letter that
+cannot be written because the broker is away waits for the broker the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time,
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
 from onewindow.runtime.logs import message_context
+from onewindow.runtime.outages import OUTAGES, Outages
 from onewindow.runtime.ownership import forget_owned
 
 log = logging.getLogger(__name__)
@@ -61,12 +69,16 @@ def subscribe(
     backoff_s: float = 0.2,
     source: str,
     batch_size: int = BATCH_SIZE,
+    outages: Outages | None = None,
 ) -> None:
     """Consume registry topic `topic` as consumer group `group_id` with `handler`.
 
     The handler gets the typed message and its envelope; messages it does not care
     about it simply returns from. It must be idempotent (see `handling.handle`): a
     record is delivered at least once. `source` names this service in DLQ headers.
+    A handler failing `max_attempts` times is dead-lettered; failures because the
+    database or the broker is away are not counted (recorded in `outages`, by default
+    the process's own).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -78,6 +90,7 @@ def subscribe(
         max_attempts=max_attempts,
         backoff_s=backoff_s,
         source=source,
+        outages=outages or OUTAGES,
     )
     broker.subscriber(
         topic_prefix + topic,
@@ -115,6 +128,7 @@ class _Consumer:
     max_attempts: int
     backoff_s: float
     source: str
+    outages: Outages
 
     async def on_batch(self, bodies: list[bytes], message: KafkaMessage) -> None:
         """Handle a fetched batch: keys concurrently, each key's records in order.
@@ -161,7 +175,8 @@ class _Consumer:
     ) -> None:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                await self.handler(payload, envelope)
+                # An outage is waited out inside: it never uses up an attempt.
+                await self.outages.run_through(lambda: self.handler(payload, envelope))
             except Exception as exc:
                 if attempt == self.max_attempts:
                     log.exception(
@@ -200,13 +215,16 @@ class _Consumer:
             "x-dlq-source": self.source,
             "x-dlq-failed-at": format_time(datetime.now(UTC)),
         }
+        correlation = headers.get("ce_correlationid") or headers.get("correlation_id")
         try:
-            await self.broker.publish(
-                record.value or b"",
-                self.topic + DLQ_SUFFIX,
-                key=record.key,
-                headers=headers,
-                correlation_id=headers.get("ce_correlationid") or headers.get("correlation_id"),
+            await self.outages.run_through(
+                lambda: self.broker.publish(
+                    record.value or b"",
+                    self.topic + DLQ_SUFFIX,
+                    key=record.key,
+                    headers=headers,
+                    correlation_id=correlation,
+                )
             )
         except Exception:
             log.exception(

@@ -366,21 +366,21 @@ def _wait_for_postgres(bindir: Path, run: Path, timeout: float = 120.0) -> None:
         time.sleep(0.2)
 
 
-def _ensure_database(bindir: Path, run: Path) -> None:
+def _ensure_database(bindir: Path, run: Path, database: str = PG_DATABASE) -> None:
     created = subprocess.run(
-        [*_client(bindir / "createdb", run), PG_DATABASE],
+        [*_client(bindir / "createdb", run), database],
         capture_output=True,
         text=True,
         check=False,
     )
     if created.returncode != 0 and "already exists" not in created.stderr:
-        raise RuntimeError(f"creating database {PG_DATABASE} failed: {created.stderr}")
+        raise RuntimeError(f"creating database {database} failed: {created.stderr}")
     script = project_root() / "deploy/local/postgres/indexes.sql"
     applied = subprocess.run(
         [
             *_client(bindir / "psql", run),
             "-d",
-            PG_DATABASE,
+            database,
             "-qv",
             "ON_ERROR_STOP=1",
             "-f",
@@ -412,6 +412,105 @@ def start_ferretdb() -> None:
             ]
         )
     wait_for_port(PORTS.ferretdb, "FerretDB", FERRETDB)
+
+
+@dataclass(frozen=True)
+class DedicatedFerretDB:
+    """A FerretDB of one user's own (a test's) on the stack's PostgreSQL: its own port
+    and its own PostgreSQL database, so it can be stopped (a database outage) and started
+    again without disturbing the stack's FerretDB or anyone else's data.
+
+    Its own PostgreSQL database, not a namespace in the stack's: FerretDB caches the
+    catalogue of what it stores, so two FerretDB processes on one PostgreSQL database
+    would not see each other's new collections. `pool` bounds its PostgreSQL connections
+    (see `postgresql_url`: more than the commands its clients have under way at once).
+    """
+
+    name: str
+    port: int
+    pool: int = 60
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z0-9_]+", self.name):
+            raise ValueError(f"{self.name!r}: use lower-case letters, digits and _ only")
+
+    @property
+    def managed(self) -> Managed:
+        return Managed(f"ferretdb-{self.name}")
+
+    @property
+    def url(self) -> str:
+        """Its MongoDB URL."""
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    @property
+    def postgres_database(self) -> str:
+        return f"ferretdb_{self.name}"
+
+    def postgresql_url(self) -> str:
+        return (
+            f"postgres:///{self.postgres_database}?host={postgres_socket_dir()}"
+            f"&port={PORTS.postgres}&user={PG_ROLE}&pool_max_conns={self.pool}"
+        )
+
+    def start(self) -> None:
+        """Start it (and PostgreSQL with its database, when missing) unless it runs;
+        return once it accepts connections. Whatever was stored through it is kept."""
+        start_postgres()
+        _ensure_database(postgres_bin(), postgres_socket_dir(), self.postgres_database)
+        if self.managed.pid() is None:
+            if port_open(self.port):
+                raise RuntimeError(f"port {self.port} is taken by another process")
+            self.managed.start(
+                [
+                    str(ferretdb_binary()),
+                    f"--listen-addr=127.0.0.1:{self.port}",
+                    "--handler=postgresql",
+                    f"--postgresql-url={self.postgresql_url()}",
+                ]
+            )
+        wait_for_port(self.port, f"FerretDB {self.name}", self.managed)
+
+    def stop(self) -> None:
+        """Stop it (its clients then find no server); its data stays for `start`."""
+        self.managed.stop()
+        deadline = time.monotonic() + 15
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def cut_postgres_connections(self) -> int:
+        """Terminate every PostgreSQL backend serving it, as a PostgreSQL restart would
+        (its pooled connections break; it reconnects); return how many there were."""
+        result = subprocess.run(
+            [
+                *_client(postgres_bin() / "psql", postgres_socket_dir()),
+                "-d",
+                "postgres",
+                "-qAt",
+                "-v",
+                f"name={self.postgres_database}",
+            ],
+            # From standard input, where psql quotes the variable itself.
+            input="SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = :'name';\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(result.stdout.strip() or 0)
+
+    def drop(self) -> None:
+        """Stop it and delete its PostgreSQL database with everything stored through it."""
+        self.stop()
+        _run(
+            [
+                *_client(postgres_bin() / "dropdb", postgres_socket_dir()),
+                "--if-exists",
+                "--force",
+                self.postgres_database,
+            ],
+            f"dropping {self.postgres_database}",
+        )
 
 
 def install() -> None:

@@ -7,6 +7,7 @@ an in-memory stand-in. The session header names the servers and their versions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -260,6 +261,53 @@ def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
             start_service(service, env, processes[service.name])
         wait_ready(urls, processes, timeout=120)
         yield running
+    finally:
+        for managed in [*processes.values(), mailsink]:
+            managed.stop()
+
+
+@contextlib.contextmanager
+def run_services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
+    """Every service and the gateway as separate processes on `infrastructure` (its
+    namespace, Kafka and database), with a mail sink and a clock file of their own;
+    stopped when the block ends. Like the `services` fixture, for a test that needs a
+    system of its own, e.g. on a database it stops (`infra.DedicatedFerretDB`)."""
+    env = infrastructure.env()
+    clock_file = state_dir() / f"{infrastructure.namespace}-clock"
+    write_clock_offset(clock_file, timedelta(0))
+    mail_dir = state_dir() / f"{infrastructure.namespace}-mail"
+    smtp_port = _free_port()
+    mailsink = Managed(f"{infrastructure.namespace}-mailsink")
+    mailsink.start(
+        [
+            sys.executable,
+            "-m",
+            "onewindow.devstack.mailsink",
+            "--port",
+            str(smtp_port),
+            "--folder",
+            str(mail_dir),
+        ]
+    )
+    env.update(
+        {
+            "ONEWINDOW_CLOCK_FILE": str(clock_file),
+            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+            "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+            "APPLICATIONS_DEADLINE_CHECK_INTERVAL_S": "1",
+        }
+    )
+    ports = {service.name: _free_port() for service in SERVICES}
+    urls = {service.name: service.url(ports[service.name]) for service in SERVICES}
+    for service in SERVICES:
+        env[f"{service.env_prefix}HTTP_PORT"] = str(ports[service.name])
+        env[f"ONEWINDOW_{service.env_prefix}URL"] = urls[service.name]
+    processes = {s.name: Managed(f"{infrastructure.namespace}-{s.name}") for s in SERVICES}
+    try:
+        for service in SERVICES:
+            start_service(service, env, processes[service.name])
+        wait_ready(urls, processes, timeout=120)
+        yield RunningServices(infrastructure, urls, processes, env, clock_file, mail_dir)
     finally:
         for managed in [*processes.values(), mailsink]:
             managed.stop()
