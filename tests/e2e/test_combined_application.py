@@ -85,6 +85,11 @@ async def test_a_complete_category_a_case_is_approved_with_both_permits(
         work["valid_until"], body["applicant"]["passport"]["expires_on"]
     )
     assert case["decision"]["outcome"] == "approved"
+    # v1.1: the decision names the rule it rests on (the joint decision, all or nothing).
+    assert case["decision"]["legal_basis"] == {
+        "policy": "one-window-2026.1-shanghai",
+        "article": "§6.1",
+    }
     assert case["timeline"][0]["type"] == "application.submitted"
     mails = await mail_to(services, f"{anna.sub}@example.org", work["number"])
     assert len(mails) == 1  # the approval, once, naming both permits
@@ -110,6 +115,9 @@ async def test_a_stale_health_certificate_refuses_the_case_and_issues_nothing(
     assert ("health_certificate_too_old", "residence") in codes
     assert ("counterpart_refused", "work") in codes
     assert all(r["message_en"] and r["message_zh"] for r in case["decision"]["reasons"])
+    # Every reason, the saga's own included, and the decision name their legal basis.
+    assert all(r["legal_basis"]["article"] for r in case["decision"]["reasons"])
+    assert case["decision"]["legal_basis"]["article"] == "§6.2"
     assert case["decision"]["appeal"]["deadline"] == (TODAY + timedelta(days=60)).isoformat()
 
 

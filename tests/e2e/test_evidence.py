@@ -156,3 +156,31 @@ async def test_an_expired_certificate_is_asked_for_again_and_the_case_then_appro
     assert supplied.status_code == 202, supplied.text
     case = await gateway.wait_for(lea, application_id, {"approved", "refused"})
     assert case["status"] == "approved", case
+
+
+async def test_a_missing_registration_number_is_asked_for_then_supplied_and_approved(
+    gateway: Gateway,
+) -> None:
+    max_ = Person()
+    await gateway.register(max_, health_issued=RECENT)
+    body = gateway.application(max_, today=TODAY)
+    body["residence"].pop("registration_number", None)
+    application_id = (await gateway.submit(max_, body)).json()["id"]
+
+    case = await gateway.wait_for(max_, application_id, {"awaiting_documents", "refused"})
+    assert case["status"] == "awaiting_documents", case
+    assert [r["code"] for r in case["residence_permit"]["reasons"]] == [
+        "registration_number_required"
+    ]
+    nothing = await gateway.http.post(
+        f"/v1/applications/{application_id}/documents", json={}, headers=max_.headers
+    )
+    assert nothing.status_code == 422, nothing.text
+    supplied = await gateway.http.post(
+        f"/v1/applications/{application_id}/documents",
+        json={"registration_number": "XH-2026-004711"},
+        headers=max_.headers,
+    )
+    assert supplied.status_code == 202, supplied.text
+    case = await gateway.wait_for(max_, application_id, {"approved", "refused"})
+    assert case["status"] == "approved", case

@@ -168,3 +168,13 @@ def test_a_case_decided_keeps_no_claim_on_the_person_on_any_path() -> None:
         assert city.claims_released == 1, outcome
         assert city.valid_permits in (0, 2), outcome
         assert not isinstance(city.case.decided, ev.CaseDecided) or city.case.decided.outcome
+
+
+def test_every_reason_the_saga_gives_and_every_decision_name_their_legal_basis() -> None:
+    city = started()
+    city.outcomes["work"].append("documents")
+    city.settle()
+    [refused] = city.decisions()
+    assert all(r.legal_basis is not None for r in city.case.refusal_reasons())
+    assert refused.legal_basis is not None  # type: ignore[attr-defined]
+    assert refused.legal_basis.article == "§6.2"  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from onewindow.contracts.v1.common import (
     Classification,
     DocumentKind,
     DocumentRef,
+    LegalBasis,
     PermitGrant,
     PermitSide,
     Reason,
@@ -71,6 +72,8 @@ class SupplyDocuments(ApplicationsCommand):
     application_id: str
     supplied_by: Actor
     documents: tuple[DocumentRef, ...]
+    # v1.1: the temporary residence registration number, when it was asked for.
+    registration_number: str | None = None
 
 
 class WithdrawApplication(ApplicationsCommand):
@@ -168,6 +171,7 @@ class ApplicationApproved(ApplicationsEvent):
     application_id: str
     decided_at: datetime
     decided_by: str
+    legal_basis: LegalBasis | None = None  # v1.1
     work_permit: PermitGrant
     residence_permit: PermitGrant
     classification: Classification | None = None
@@ -178,6 +182,7 @@ class ApplicationRefused(ApplicationsEvent):
     application_id: str
     decided_at: datetime
     decided_by: str
+    legal_basis: LegalBasis | None = None  # v1.1
     reasons: tuple[Reason, ...]
     appeal: Appeal
     contact: Contact
@@ -186,6 +191,7 @@ class ApplicationRefused(ApplicationsEvent):
 class ApplicationWithdrawn(ApplicationsEvent):
     application_id: str
     withdrawn_at: datetime
+    legal_basis: LegalBasis | None = None  # v1.1
     contact: Contact
 
 

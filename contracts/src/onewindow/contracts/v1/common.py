@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -64,16 +64,33 @@ class Reason(Value):
     legal_basis: LegalBasis | None = None
 
 
+# The registry id under which identity passes an uploaded document on (`upload:<id>`).
+UPLOAD_REFERENCE_PREFIX = "upload:"
+
+
 class DocumentRef(Value):
-    """A document cited by the application: a registry reference (preferred) or an upload."""
+    """A document cited by the application: a registry reference (preferred) or an upload.
+
+    v1.1: an upload's citation also carries what the gateway recorded when it received
+    the file and checked at the door (the citing account uploaded it, of this kind), so
+    identity resolves it without reading the gateway's store.
+    """
 
     kind: DocumentKind
     registry_id: str | None = None
     upload_id: str | None = None
+    sha256: str | None = None
+    media_type: str | None = None
+    uploaded_at: datetime | None = None
 
 
 class ResolvedDocument(Value):
-    """A registry document resolved by identity, so permit services need no second lookup."""
+    """A registry document resolved by identity, so permit services need no second lookup.
+
+    v1.1: an uploaded document is passed on too, as `upload:<upload id>` with
+    `details` `{"upload_id", "sha256", "media_type", "verified": false}`: it is present
+    (never missing), but counts only once an officer has verified it.
+    """
 
     kind: DocumentKind
     registry_id: str
@@ -81,6 +98,14 @@ class ResolvedDocument(Value):
     issued_on: date
     valid_until: date | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def unverified_upload(self) -> bool:
+        """An uploaded document no officer has verified yet."""
+        return (
+            self.registry_id.startswith(UPLOAD_REFERENCE_PREFIX)
+            and self.details.get("verified") is not True
+        )
 
 
 class Employer(Value):

@@ -219,7 +219,10 @@ class Saga:
                     message.application_id,
                     envelope,
                     lambda c: c.documents_supplied(
-                        message.documents, today=today, calendar=self.calendar
+                        message.documents,
+                        today=today,
+                        calendar=self.calendar,
+                        registration_number=message.registration_number,
                     ),
                 )
             case app.WithdrawApplication():

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from onewindow.applications.domain import events as ev
 from onewindow.applications.domain.case import Case
-from onewindow.applications.domain.policy import ProcedurePolicy
+from onewindow.applications.domain.policy import ProcedurePolicy, legal_basis
 from onewindow.applications.domain.side import Side
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import applications as app
@@ -242,6 +242,7 @@ def _decision(case: Case, decided: ev.CaseDecided, policy: ProcedurePolicy) -> M
             residence_permit=_grant(case.residence),
             classification=case.classification,
             contact=contact(case),
+            legal_basis=legal_basis("approved"),
         )
     if decided.outcome == "refused":
         return app.ApplicationRefused(
@@ -253,7 +254,11 @@ def _decision(case: Case, decided: ev.CaseDecided, policy: ProcedurePolicy) -> M
                 route=policy.appeal_route_en, deadline=appeal_deadline(decided.at, policy)
             ),
             contact=contact(case),
+            legal_basis=legal_basis("refused"),
         )
     return app.ApplicationWithdrawn(
-        application_id=case.application_id, withdrawn_at=decided.at, contact=contact(case)
+        application_id=case.application_id,
+        withdrawn_at=decided.at,
+        contact=contact(case),
+        legal_basis=legal_basis("withdrawn"),
     )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from onewindow.applications.domain import events as ev
+from onewindow.applications.domain.policy import ARTICLES, legal_basis
 from onewindow.applications.domain.side import SETTLED, Side
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import identity as idm
@@ -261,6 +262,11 @@ class Case:
                 )
                 if self.form is not None:
                     self.form = _with_documents(self.form, event.documents)
+                if self.form is not None and event.registration_number is not None:
+                    residence = self.form.residence.model_copy(
+                        update={"registration_number": event.registration_number}
+                    )
+                    self.form = self.form.model_copy(update={"residence": residence})
                 self.verification_round += 1
                 self.identity = "pending"
             case ev.CaseDecided():
@@ -715,13 +721,19 @@ class Case:
         return command, f"officer-{name}-{self.side(name).officer_round}"
 
     def documents_supplied(
-        self, documents: tuple[DocumentRef, ...], *, today: date, calendar: Calendar
+        self,
+        documents: tuple[DocumentRef, ...],
+        *,
+        today: date,
+        calendar: Calendar,
+        registration_number: str | None = None,
     ) -> Step:
         if not self.is_open or self.awaiting is None or self.due_on is None:
             return self._ignore("documents supplied when none were awaited")
         stopped = calendar.working_days_between(self.awaiting.since, today)
         received = ev.DocumentsReceived(
             documents=documents,
+            registration_number=registration_number,
             on=today,
             stopped_days=stopped,
             new_due_on=calendar.add_working_days(self.due_on, stopped),
@@ -886,7 +898,7 @@ class Case:
         reasons = (
             self.refusal_reasons()
             if outcome == "refused"
-            else (Reason(code="withdrawn_by_applicant"),)
+            else (Reason(code="withdrawn_by_applicant", legal_basis=legal_basis("withdrawn")),)
         )
         decided = ev.CaseDecided(
             outcome=outcome,
@@ -935,7 +947,13 @@ class Case:
                 )
             elif side.status == "cancelled" and refused:
                 reasons.append(Reason(code="counterpart_refused", side=name))
-        return tuple(reasons)
+        # The reasons the saga gives itself rest on the joint procedure's rules.
+        return tuple(
+            r
+            if r.legal_basis is not None or r.code not in ARTICLES
+            else r.model_copy(update={"legal_basis": legal_basis(r.code)})
+            for r in reasons
+        )
 
     def _close_case(self, outcome: ev.Outcome) -> idm.CloseCase:
         return idm.CloseCase(application_id=self.application_id, outcome=outcome)

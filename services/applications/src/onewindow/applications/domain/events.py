@@ -111,6 +111,7 @@ class DocumentsAwaited(CaseEvent):
 
 class DocumentsReceived(CaseEvent):
     documents: tuple[DocumentRef, ...]
+    registration_number: str | None = None
     on: date
     new_due_on: date
     stopped_days: int

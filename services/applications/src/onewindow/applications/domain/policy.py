@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
+
+from onewindow.contracts.v1.common import LegalBasis, ReasonCode
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +50,24 @@ def policy_on(day: date) -> ProcedurePolicy:
     if not in_force:
         raise LookupError(f"no procedure policy in force on {day}")
     return max(in_force, key=lambda p: p.effective_from)
+
+
+# The joint procedure's own rules: the reasons the saga gives itself and its decisions.
+# The policy id and articles are this project's identifiers for the one-window procedure
+# rules (shared with identity's table and the permits' revocation basis, §9.2), not an
+# official numbering; they change here, in one table, when the rules are revised.
+JOINT_POLICY: Final = "one-window-2026.1-shanghai"
+ARTICLES: Final[Mapping[str, str]] = {
+    "approved": "§6.1",  # both permits issued together, in one decision
+    "refused": "§6.2",  # either refused: both refused, with every reason
+    "withdrawn": "§6.3",  # withdrawn by the applicant before the decision
+    "counterpart_refused": "§6.2",
+    "withdrawn_by_applicant": "§6.3",
+    "no_response": "§5.4",  # no answer to a supplement request within its period
+    "permit_revoked": "§9.2",  # a permit revoked because its counterpart could not be issued
+}
+
+
+def legal_basis(code: ReasonCode | str) -> LegalBasis:
+    """The article a saga reason code or a decision outcome rests on (KeyError: a bug)."""
+    return LegalBasis(policy=JOINT_POLICY, article=ARTICLES[code])

@@ -129,7 +129,15 @@ class ApplicationRequest(RequestBody):
 class DocumentsSupplied(RequestBody):
     """`POST /v1/applications/{id}/documents`: the answer to a supplement request."""
 
-    documents: Annotated[list[DocumentIn], Field(min_length=1, max_length=DOCUMENTS_MAX)]
+    documents: Annotated[list[DocumentIn], Field(default_factory=list, max_length=DOCUMENTS_MAX)]
+    # The temporary residence registration number, when a supplement request asked for it.
+    registration_number: Reference | None = None
+
+    @model_validator(mode="after")
+    def _something_supplied(self) -> DocumentsSupplied:
+        if not self.documents and self.registration_number is None:
+            raise ValueError("supply at least one document or the registration_number")
+        return self
 
 
 class ReviewRequest(RequestBody):

@@ -140,11 +140,17 @@ class Gateway:
         application_id: str,
         documents: Sequence[DocumentRef],
         key: str | None,
+        *,
+        registration_number: str | None = None,
     ) -> Answer:
-        """`POST /v1/applications/{id}/documents`: the owner answers a supplement request."""
+        """`POST /v1/applications/{id}/documents`: the owner answers a supplement request
+        (documents, and the registration number when it was asked for)."""
         await self._owned_case(actor, application_id)
         command = SupplyDocuments(
-            application_id=application_id, supplied_by=actor, documents=tuple(documents)
+            application_id=application_id,
+            supplied_by=actor,
+            documents=tuple(documents),
+            registration_number=registration_number,
         )
         return await self._follow_up(actor, key, application_id, "documents", command)
 

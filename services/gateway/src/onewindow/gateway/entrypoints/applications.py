@@ -76,7 +76,11 @@ async def supply_documents(
 ) -> JSONResponse:
     """The applicant (or employer) cites the documents asked for; the clock restarts."""
     documents = to_documents(body.documents)
-    return respond(await uses.supply_documents(actor, application_id, documents, key))
+    return respond(
+        await uses.supply_documents(
+            actor, application_id, documents, key, registration_number=body.registration_number
+        )
+    )
 
 
 @applications.post(

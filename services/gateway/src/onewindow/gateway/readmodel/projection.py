@@ -18,7 +18,7 @@ from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
 from onewindow.contracts.reasons import describe
 from onewindow.contracts.v1 import applications as app
-from onewindow.contracts.v1.common import Reason
+from onewindow.contracts.v1.common import LegalBasis, Reason
 from onewindow.gateway.domain.ownership import applicant_account
 from onewindow.runtime import ownership
 
@@ -41,8 +41,13 @@ def reason_view(reason: Reason) -> dict[str, Any]:
         "side": reason.side,
         "message_en": message_en,
         "message_zh": message_zh,
-        "legal_basis": reason.legal_basis.model_dump() if reason.legal_basis else None,
+        "legal_basis": _basis(reason.legal_basis),
     }
+
+
+def _basis(basis: LegalBasis | None) -> dict[str, str] | None:
+    """A legal basis as the view shows it (`{"policy", "article"}`), or None."""
+    return basis.model_dump() if basis is not None else None
 
 
 def permit(view: app.PermitView) -> dict[str, Any]:
@@ -123,6 +128,7 @@ def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, A
                     "decided_by": message.decided_by,
                     "reasons": [],
                     "appeal": None,
+                    "legal_basis": _basis(message.legal_basis),
                 }
             }, entry(
                 message.decided_at,
@@ -141,6 +147,7 @@ def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, A
                         "route": message.appeal.route,
                         "deadline": message.appeal.deadline.isoformat(),
                     },
+                    "legal_basis": _basis(message.legal_basis),
                 }
             }, entry(
                 message.decided_at,
@@ -155,6 +162,7 @@ def changes(message: Message, at: datetime) -> tuple[dict[str, Any], dict[str, A
                     "decided_by": "applicant",
                     "reasons": [],
                     "appeal": None,
+                    "legal_basis": _basis(message.legal_basis),
                 }
             }, entry(message.withdrawn_at, "application.decided", "Withdrawn by the applicant")
         case app.DeadlineEscalated():
