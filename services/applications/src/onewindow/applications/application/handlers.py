@@ -139,8 +139,15 @@ class Saga:
                 events=step.events, outbox=self._outbox(application_id, envelope, sends)
             )
 
-        if await handle(self.store, stream_name, envelope.id, decide) and "case" in after:
-            await self._index(*after["case"])
+        if await handle(self.store, stream_name, envelope.id, decide):
+            if "case" in after:
+                await self._index(*after["case"])
+            return
+        # A redelivery: the commit stands, but the process may have died before the index
+        # write that follows it, so the index is brought up to the stream (a no-op when
+        # it is current: the entry's version says so).
+        stream = await self.store.load_owned(stream_name)
+        await self._index(load_case(stream), stream.version)
 
     async def _index(self, case: Case, version: int) -> None:
         """The case index: what the deadline scheduler and operators filter on (rebuildable).
