@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,11 +21,14 @@ from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
+from onewindow.gateway.adapters.upload_store import UploadStore, UploadWriter
 from onewindow.gateway.application.gateway import Gateway
+from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.bootstrap import bootstrap
 from onewindow.gateway.domain.errors import UpstreamUnavailable
 from onewindow.gateway.domain.idempotency import Claim, StoredResponse
 from onewindow.gateway.domain.ownership import CaseOwner
+from onewindow.gateway.domain.uploads import Upload
 from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.validation import build_td3
@@ -203,6 +206,47 @@ class FakeFacts(CaseFacts):
         return self.case_of.get(work_permit_number)
 
 
+class FakeWriter(UploadWriter):
+    def __init__(self, store: FakeUploadStore, upload_id: str) -> None:
+        self.store, self.upload_id = store, upload_id
+        store.written[upload_id] = []
+
+    async def write(self, data: bytes) -> None:
+        if data:
+            self.store.written[self.upload_id].append(data)
+
+    async def finish(self, upload: Upload) -> None:
+        self.store.stored[self.upload_id] = upload
+
+    async def abort(self) -> None:
+        del self.store.written[self.upload_id]
+
+
+class FakeUploadStore(UploadStore):
+    """Uploads in memory: `stored` the finished ones, `written` every chunk not deleted."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Upload] = {}
+        self.written: dict[str, list[bytes]] = {}
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    def open(self, upload_id: str) -> UploadWriter:
+        return FakeWriter(self, upload_id)
+
+    async def find(self, upload_ids: Collection[str]) -> dict[str, Upload]:
+        return {i: self.stored[i] for i in upload_ids if i in self.stored}
+
+    async def content(self, upload_id: str) -> AsyncIterator[bytes]:
+        for chunk in self.written.get(upload_id, []) if upload_id in self.stored else []:
+            yield chunk
+
+    def add(self, upload: Upload, content: bytes = b"%PDF-1.7 test") -> Upload:
+        self.stored[upload.upload_id], self.written[upload.upload_id] = upload, [content]
+        return upload
+
+
 @dataclass
 class Sent:
     command: Message
@@ -250,6 +294,7 @@ class UnitGateway:
     facts: FakeFacts
     bus: FakeBus
     identity: Identity
+    uploads: FakeUploadStore
 
     def client(self) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
@@ -271,6 +316,8 @@ def unit_gateway(routers: list[APIRouter] | None = None, **overrides: Any) -> Un
         identity_transport=httpx.MockTransport(identity),
     )
     claims, owners, facts, bus = FakeClaims(), FakeOwners(), FakeFacts(), FakeBus()
+    uploads = FakeUploadStore()
+    app.state.uploads = Uploads(uploads, clock, limit=settings.max_upload_bytes)
     app.state.gateway = Gateway(
         claims=claims,
         owners=owners,
@@ -278,8 +325,9 @@ def unit_gateway(routers: list[APIRouter] | None = None, **overrides: Any) -> Un
         bus=bus,
         clock=clock,
         lease=timedelta(seconds=60),
+        uploads=app.state.uploads,
     )
-    return UnitGateway(app, clock, claims, owners, facts, bus, identity)
+    return UnitGateway(app, clock, claims, owners, facts, bus, identity, uploads)
 
 
 def wall_clock_token(role: str, sub: str, **kwargs: Any) -> str:

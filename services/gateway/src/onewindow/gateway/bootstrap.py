@@ -19,13 +19,16 @@ from onewindow.gateway.adapters.identity import IdentityRegistry
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
 from onewindow.gateway.adapters.tokens import TokenVerifier
+from onewindow.gateway.adapters.upload_store import UploadStore
 from onewindow.gateway.api.problems import PROBLEM_BASE
 from onewindow.gateway.application.gateway import Gateway
+from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.entrypoints.applications import applications, officers
 from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
 from onewindow.gateway.entrypoints.registry import registry
+from onewindow.gateway.entrypoints.uploads import body_limit, uploads
 from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
@@ -37,12 +40,20 @@ from onewindow.runtime.mongo import make_client
 from onewindow.runtime.settings import ServiceSettings
 from onewindow.runtime.subscriber import subscribe
 
-ROUTERS: list[APIRouter] = [applications, officers, extensions, registry, readmodel_routes]
+ROUTERS: list[APIRouter] = [
+    applications,
+    officers,
+    uploads,
+    extensions,
+    registry,
+    readmodel_routes,
+]
 READ_MODEL_GROUP = "gateway-readmodel"
 
 OPENAPI_TAGS = [
     {"name": "applications", "description": "Submit and follow a combined application."},
     {"name": "officers", "description": "Officers' reviews of cases that need a person."},
+    {"name": "uploads", "description": "Scans of documents not in the registry, to cite."},
     {"name": "registry", "description": "The e-government registry, kept by clerks."},
     {"name": "extensions", "description": "Online extension of a work permit."},
 ]
@@ -79,6 +90,8 @@ def bootstrap(
     db = mongo[config.database_name]
     claims = IdempotencyRecords(db)
     projection = Projection(db)
+    upload_store = UploadStore(db)
+    received = Uploads(upload_store, clock, limit=config.max_upload_bytes)
     # The application read model: case events projected into the API view.
     subscribe(
         broker,
@@ -93,7 +106,7 @@ def bootstrap(
         broker,
         mongo,
         routers=[*ROUTERS, *routers],
-        on_start=[claims.ensure_indexes, projection.ensure_indexes],
+        on_start=[claims.ensure_indexes, projection.ensure_indexes, upload_store.ensure_indexes],
         on_stop=[identity.close],
     )
     app = host.build_app()
@@ -115,13 +128,19 @@ def bootstrap(
         ),
         clock=clock,
         lease=timedelta(seconds=config.idempotency_lease_s),
+        uploads=received,
     )
+    app.state.uploads = received
     app.state.identity_registry = identity
     app.state.projection = projection
     app.state.readmodel_db = db
     install_ops(app, config)
     install_error_handlers(app)
     # Added last, so outermost: limits run before routing; any fault becomes a 500 problem.
-    app.add_middleware(RequestLimits, max_body_bytes=config.max_body_bytes)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=config.max_body_bytes,
+        forms={"/v1/uploads": body_limit(config.max_upload_bytes)},
+    )
     app.add_middleware(UnhandledErrors)
     return app

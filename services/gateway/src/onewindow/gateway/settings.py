@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from onewindow.gateway.domain.uploads import MAX_UPLOAD_BYTES
 from onewindow.runtime.settings import ServiceSettings
 
 # The development signing key. It is public (it is written here), so a deployment
@@ -30,6 +31,8 @@ class GatewaySettings(ServiceSettings):
 
     # API.md "Conventions": request bodies over 1 MiB are refused with 413.
     max_body_bytes: int = 1024 * 1024
+    # API.md v1.1 `POST /v1/uploads`: a file of at most 10 MiB.
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
     # How long a claimed Idempotency-Key stays "being processed" (409 for a repeat)
     # before a retry may take it over after a crash.
     idempotency_lease_s: float = 60.0

@@ -7,6 +7,7 @@ branch on them:
 | name | status | when |
 |---|---|---|
 | `malformed-request` | 400 | the body is not JSON |
+| `malformed-form` | 400 | an upload's body is not a well-formed `multipart/form-data` |
 | `idempotency-key-missing` | 400 | a creating `POST` without `Idempotency-Key` |
 | `idempotency-key-invalid` | 400 | an `Idempotency-Key` that is not a UUID |
 | `unauthorized` | 401 | no token, or a token that is not valid |
@@ -17,8 +18,9 @@ branch on them:
 | `method-not-allowed` | 405 | the path exists, the method does not |
 | `request-in-progress` | 409 | the first request with this key is still being processed |
 | `case-decided` | 409 | the case has its decision already |
-| `payload-too-large` | 413 | a body over 1 MiB |
-| `unsupported-media-type` | 415 | a body that is not `application/json` |
+| `payload-too-large` | 413 | a body over 1 MiB; an uploaded file over 10 MiB |
+| `unsupported-media-type` | 415 | a body that is not JSON (an upload's: not a form); a file |
+| | | that is not a PDF, JPEG or PNG by content |
 | `validation-error` | 422 | the request breaks a rule; `errors` lists each `{loc, msg}` |
 | `idempotency-key-reused` | 422 | the same key was used with a different request |
 | `internal-error` | 500 | a fault of ours (never bad input) |
@@ -39,6 +41,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 TITLES: dict[str, str] = {
     "malformed-request": "The request body is not valid JSON",
+    "malformed-form": "The request body is not a well-formed form",
     "idempotency-key-missing": "Idempotency-Key header required",
     "idempotency-key-invalid": "Idempotency-Key must be a UUID",
     "unauthorized": "Authentication required",

@@ -30,6 +30,7 @@ from onewindow.contracts.v1.applications import (
 from onewindow.contracts.v1.common import ApplicationForm, DocumentKind, DocumentRef, PermitSide
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
+from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain import admission, binding
 from onewindow.gateway.domain.errors import (
     CaseDecided,
@@ -54,6 +55,7 @@ from onewindow.gateway.domain.ownership import (
     may_submit_for,
     owner_of_submission,
 )
+from onewindow.gateway.domain.uploads import citing_accounts
 from onewindow.runtime.clock import Clock, local_today
 
 SOURCE = "onewindow/gateway"
@@ -88,9 +90,11 @@ class Gateway:
         bus: CommandBus,
         clock: Clock,
         lease: timedelta,
+        uploads: Uploads,
         new_root: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.claims = claims
+        self.uploads = uploads
         self.owners = owners
         self.facts = facts
         self.bus = bus
@@ -114,6 +118,9 @@ class Gateway:
             raise NotYourCompany(form.employer.uscc)
         submitted_by = binding.submitter(actor, account)
         binding.check_passport(submitted_by, form)
+        # Only uploads of the case's own accounts, of the kind cited (422 otherwise).
+        documents = await self.uploads.admit(form.documents, citing_accounts(submitted_by))
+        form = form.model_copy(update={"documents": documents})
 
         async def submit(origin: Origin) -> StoredResponse:
             application_id = origin.derived("application")
@@ -145,7 +152,8 @@ class Gateway:
     ) -> Answer:
         """`POST /v1/applications/{id}/documents`: the owner answers a supplement request
         (documents, and the registration number when it was asked for)."""
-        await self._owned_case(actor, application_id)
+        owner = await self._owned_case(actor, application_id)
+        documents = await self.uploads.admit(documents, citing_accounts(actor, owner.applicant_sub))
         command = SupplyDocuments(
             application_id=application_id,
             supplied_by=actor,

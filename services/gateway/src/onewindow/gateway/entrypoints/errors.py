@@ -39,6 +39,7 @@ from onewindow.gateway.domain.errors import (
     RequestInProgress,
     UpstreamUnavailable,
 )
+from onewindow.gateway.domain.uploads import UploadNotAccepted, UploadNotFound, UploadTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,9 @@ DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
     IdempotencyKeyReused: (422, "idempotency-key-reused"),
     RequestInProgress: (409, "request-in-progress"),
     UpstreamUnavailable: (503, "upstream-unavailable"),
+    UploadTooLarge: (413, "payload-too-large"),
+    UploadNotAccepted: (415, "unsupported-media-type"),
+    UploadNotFound: (404, "not-found"),
 }
 
 
