@@ -134,16 +134,6 @@ async def squatted(gateway: Gateway, dora: Person) -> str:
     return squat_id
 
 
-# Until the saga passes the submitter's verified passport on (`VerifyIdentity.verified_passport`
-# from `submitted_by.passport`), identity cannot tell a verified applicant's case from another.
-SAGA_PASSES_THE_VERIFIED_PASSPORT = pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: the saga does not yet set VerifyIdentity.verified_passport; "
-    "remove this marker once it does",
-)
-
-
-@SAGA_PASSES_THE_VERIFIED_PASSPORT
 async def test_a_verified_applicant_is_not_blocked_by_a_squatting_unverified_case(
     gateway: Gateway,
 ) -> None:
@@ -159,13 +149,6 @@ async def test_a_verified_applicant_is_not_blocked_by_a_squatting_unverified_cas
     assert (await staff_view(gateway, squat_id))["status"] not in FINAL
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13: besides VerifyIdentity.verified_passport, the saga must act on identity's "
-    "late IdentityVerified(flags+unverified_applicant) and show flags on "
-    "ApplicationStatusChanged, and the permit services must send that flag to review; "
-    "remove this marker once they do",
-)
 async def test_the_squatting_case_goes_to_an_officer_flagged_unverified_applicant(
     gateway: Gateway,
 ) -> None:

@@ -4,15 +4,17 @@ went out once (DOMAIN.md "No case is ever stranded")."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from onewindow.applications.domain import events as ev
 from onewindow.contracts.v1 import applications as app
+from onewindow.contracts.v1 import identity as idm
 from onewindow.contracts.v1 import residence_permit as rpm
 from onewindow.contracts.v1 import work_permit as wpm
+from onewindow.contracts.v1.common import Employer
 from onewindow.residence_permit.domain import events as rde
 
-from .harness import City
+from .harness import CASE, City, Delivery
 
 
 def started() -> City:
@@ -178,3 +180,47 @@ def test_every_reason_the_saga_gives_and_every_decision_name_their_legal_basis()
     assert all(r.legal_basis is not None for r in city.case.refusal_reasons())
     assert refused.legal_basis is not None  # type: ignore[attr-defined]
     assert refused.legal_basis.article == "§6.2"  # type: ignore[attr-defined]
+
+
+def flagged_again(city: City) -> None:
+    """Identity answers once more for the verified case: another, verified applicant took
+    the person's claim, so this case is flagged for an officer."""
+    answer = idm.IdentityVerified(
+        application_id=CASE,
+        person_ref="P-1",
+        employer=Employer(
+            uscc="91310104MA1FL5KX1N", name="ACME", licence_valid_until=date(2030, 1, 1)
+        ),
+        documents=(),
+        flags=("unverified_applicant",),
+    )
+    city.channels["saga"].append(Delivery("identity-again", answer))
+
+
+def test_a_case_flagged_after_verification_waits_for_an_officer_who_may_refuse_it() -> None:
+    city = started()
+    city.outcomes["residence"].append("documents")
+    city.run()
+    assert city.case.status == "awaiting_documents"
+    flagged_again(city)
+    city.run()
+    assert city.case.status == "awaiting_officer"  # not masked by the supplement request
+    reviews = [n for n in city.notices if isinstance(n, app.OfficerReviewRequested)]
+    assert [r.code for r in reviews[-1].reasons] == ["unverified_applicant"]
+    city.officer("work", "refuse")
+    city.settle()
+    ended(city, "refused", 0)
+    assert "refused_by_officer" in [r.code for r in city.case.refusal_reasons()]
+
+
+def test_a_held_case_issues_nothing_until_an_officer_approves() -> None:
+    city = started()
+    city.outcomes["work"].append("officer")
+    city.run()
+    flagged_again(city)
+    city.run()
+    city.officer("work", "approve")  # the work permit's own review, with the hold
+    city.run()
+    assert city.case.status in ("assessing", "issuing", "approved")
+    city.settle()
+    ended(city, "approved", 2)

@@ -56,6 +56,7 @@ PARAMS: Final[Mapping[ReasonCode, tuple[str, ...]]] = {
     "permit_revoked": ("permit_number",),
     "document_unverified": ("kind",),
     "registration_number_required": (),
+    "unverified_applicant": (),
 }
 
 # Keyed by `DocumentKind`; typed by `str` because kinds arrive as strings in `params`.
@@ -355,6 +356,7 @@ _CATALOGUE: Final[Mapping[ReasonCode, _Describer]] = {
     "permit_revoked": _permit_revoked,
     "document_unverified": _document_unverified,
     "registration_number_required": _registration_number_required,
+    "unverified_applicant": _watchlist_match,  # as vague: the flag is the officer's to see
 }
 
 

@@ -36,6 +36,7 @@ ReasonCode = Literal[
     "permit_revoked",
     "document_unverified",
     "registration_number_required",
+    "unverified_applicant",
 ]
 # The codes that ask the applicant for something rather than refuse (a supplement request).
 SUPPLEMENT_CODES: frozenset[str] = frozenset(

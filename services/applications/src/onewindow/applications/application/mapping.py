@@ -13,7 +13,7 @@ from onewindow.applications.domain.policy import ProcedurePolicy, legal_basis
 from onewindow.applications.domain.side import Side
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import applications as app
-from onewindow.contracts.v1.common import PermitGrant
+from onewindow.contracts.v1.common import PermitGrant, Reason
 from onewindow.runtime.clock import local_date
 
 SUMMARIES: dict[str, str] = {
@@ -98,6 +98,10 @@ def step_summary(case: Case, stored: Sequence[BaseModel]) -> str:
                 said.append(f"{PERMIT[event.side]} reservation being renewed")
             case ev.IssueFailed():
                 said.append(f"{PERMIT[event.side]} could not be issued ({event.state})")
+            case ev.CaseHeld():
+                said.append("Held for an officer: " + ", ".join(event.flags))
+            case ev.HoldCleared():
+                said.append(f"Officer {event.officer}: {event.decision} for the held case")
             case ev.SupplementLapsed():
                 said.append(f"No answer to the request for documents by {event.respond_by}")
             case ev.OfficerDecisionRecorded():
@@ -123,6 +127,7 @@ def status_changed(
         work_permit=permit_view(case.work),
         residence_permit=permit_view(case.residence),
         deadline=deadline(case),
+        flags=tuple(case.flags),
     )
 
 
@@ -195,6 +200,22 @@ def integration_events(
                             contact=contact(case),
                         ),
                         "documents-reminder",
+                    )
+                )
+            case ev.CaseHeld():
+                reason = Reason(
+                    code="unverified_applicant",
+                    side="case",
+                    legal_basis=legal_basis("unverified_applicant"),
+                )
+                out.append(
+                    (
+                        app.OfficerReviewRequested(
+                            application_id=case.application_id,
+                            permit="work",
+                            reasons=(reason,),
+                        ),
+                        "review-held",
                     )
                 )
             case ev.TimerEscalated():

@@ -43,6 +43,8 @@ REMIND_AFTER_WORKING_DAYS = 10
 OFFICER_ESCALATION_WORKING_DAYS = 3
 RESEND_AFTER = timedelta(hours=1)
 MAX_RENEWALS = 3
+# Identity flags that hold a case for an officer however its permits were assessed.
+HOLD_FLAGS: frozenset[str] = frozenset({"unverified_applicant"})
 ESCALATE_AFTER = timedelta(hours=24)
 
 TimerAction = Literal["remind", "no_response", "escalate", "resend"]
@@ -150,6 +152,9 @@ class Case:
     officers: list[str] = field(default_factory=list)
     decided: ev.CaseDecided | None = None
     escalated_for: date | None = None
+    held: bool = False  # flagged for an officer after verification (`CaseHeld`)
+    hold_refused: Reason | None = None
+    hold_cleared_by: str | None = None
     issue_attempt: int = 0
     failed: list[ev.IssueFailed] = field(default_factory=list)
     revoked: list[ev.SideRevoked] = field(default_factory=list)
@@ -238,6 +243,16 @@ class Case:
                 self.failed.append(event)
             case ev.SupplementLapsed():
                 self.no_response = event
+            case ev.CaseHeld():
+                self.flags = tuple(dict.fromkeys((*self.flags, *event.flags)))
+                self.held = True
+            case ev.HoldCleared():
+                self.held, self.hold_cleared_by = False, event.officer
+                self.officers.append(event.officer)
+                if event.decision == "refuse":
+                    self.hold_refused = Reason(
+                        code="refused_by_officer", side="case", detail=event.reason or None
+                    )
             case ev.DocumentsReminded():
                 self.reminded = True
             case ev.TimerEscalated():
@@ -288,6 +303,8 @@ class Case:
             return "compensating"
         if self.issuing:
             return "issuing"
+        if self.held:
+            return "awaiting_officer"
         if self.awaiting is not None:
             return "awaiting_documents"
         if self.identity == "pending":
@@ -349,11 +366,23 @@ class Case:
             employer_uscc=self.form.employer.uscc,
             documents=self.form.documents,
             application_date=self.application_date,
+            # The passport the submitter's account was verified for (real-name check):
+            # identity lets such a case take the person's claim from an unverified one.
+            verified_passport=self.submitted_by.passport if self.submitted_by else None,
         )
 
     def identity_verified(self, answer: idm.IdentityVerified) -> Step:
-        if not self.is_open or self.compensating or self.identity != "pending":
+        if not self.is_open or self.compensating:
             return self._ignore("identity verified after it could matter")
+        if self.identity != "pending":
+            # Identity speaks again of a verified case: new flags put it before an officer
+            # (unless it is already being issued: then it is too late to stop it).
+            new = tuple(f for f in answer.flags if f not in self.flags)
+            if self.identity != "verified" or not new or self.issuing:
+                return self._ignore("identity verified after it could matter")
+            held = ev.CaseHeld(flags=new)
+            self.apply(held)
+            return Step([held])
         resolved = ev.IdentityResolved(
             person_ref=answer.person_ref,
             employer=answer.employer,
@@ -361,13 +390,21 @@ class Case:
             flags=answer.flags,
         )
         self.apply(resolved)
+        step = Step([resolved])
+        if HOLD_FLAGS & set(answer.flags) and not self.held and not self._hold_cleared():
+            held = ev.CaseHeld(flags=tuple(HOLD_FLAGS & set(answer.flags)))
+            self.apply(held)
+            step.events.append(held)
         sides = tuple(s for s in SIDES if self.side(s).status in ("pending", "review"))
         requested = ev.AssessmentRequested(sides=sides, round=self.assessment_round + 1)
         self.apply(requested)
-        step = Step([resolved, requested])
+        step.events.append(requested)
         for name in sides:
             step.send.append((self._assess(name), f"assess-{name}-{requested.round}"))
         return step
+
+    def _hold_cleared(self) -> bool:
+        return self.hold_cleared_by is not None
 
     def _assess(self, name: PermitSide) -> Message:
         assert self.form is not None
@@ -446,7 +483,7 @@ class Case:
     def _go_on(self, step: Step) -> Step:
         """Move towards issue once nothing is awaited: lapsed reservations are renewed
         first, then the work permit is issued, then the residence permit beside it."""
-        if not self.is_open or self.compensating or self.awaiting is not None:
+        if not self.is_open or self.compensating or self.awaiting is not None or self.held:
             return step
         if self.issuing:
             name: PermitSide = "work" if self.work.status != "issued" else "residence"
@@ -659,6 +696,11 @@ class Case:
         respond_days: int,
     ) -> Step:
         side = self.side(name)
+        if self.is_open and not self.compensating and self.held and side.status != "review":
+            return self._decide_hold(
+                decision, officer, reason, documents,
+                today=today, calendar=calendar, respond_days=respond_days,
+            )  # fmt: skip
         if not self.is_open or self.compensating or side.status != "review":
             return self._ignore(f"officer decision on a {side.status} {name} permit", name)
         recorded = ev.OfficerDecisionRecorded(
@@ -670,6 +712,12 @@ class Case:
         )
         self.apply(recorded)
         step = Step([recorded])
+        if self.held and decision != "refuse":
+            # The officer looked at the case too: the hold is answered with this decision
+            # (a refusal comes back from the permit service and refuses the case anyway).
+            cleared = ev.HoldCleared(officer=officer, decision=decision, reason=reason)
+            self.apply(cleared)
+            step.events.append(cleared)
         if decision == "request_documents":
             awaited = ev.DocumentsAwaited(
                 documents=documents,
@@ -697,6 +745,37 @@ class Case:
             )
         step.send.append((command, f"officer-{name}-{len(self.officers)}"))
         return step
+
+    def _decide_hold(
+        self,
+        decision: Literal["approve", "refuse", "request_documents"],
+        officer: str,
+        reason: str,
+        documents: tuple[str, ...],
+        *,
+        today: date,
+        calendar: Calendar,
+        respond_days: int,
+    ) -> Step:
+        """An officer decides a held case: approval lets it go on, a refusal refuses it,
+        a request for documents asks the applicant."""
+        cleared = ev.HoldCleared(officer=officer, decision=decision, reason=reason)
+        self.apply(cleared)
+        step = Step([cleared])
+        if decision == "refuse":
+            assert self.now is not None
+            return self._refuse(step, at=self.now)
+        if decision == "request_documents" and documents and self.awaiting is None:
+            awaited = ev.DocumentsAwaited(
+                documents=documents,
+                since=today,
+                requested_by="officer",
+                respond_by=calendar.add_working_days(today, respond_days),
+            )
+            self.apply(awaited)
+            step.events.append(awaited)
+            return step
+        return self._go_on(step)
 
     def _officer_command(self, name: PermitSide) -> tuple[Message, str] | None:
         """The last officer decision sent to `name`'s permit service (for a resend)."""
@@ -914,6 +993,8 @@ class Case:
     def refusal_reasons(self) -> tuple[Reason, ...]:
         """Every reason from identity and both sides; cancelled and revoked sides say why."""
         reasons = list(self.identity_reasons)
+        if self.hold_refused is not None:
+            reasons.append(self.hold_refused)
         if self.no_response is not None:
             reasons.append(
                 Reason(
@@ -921,8 +1002,10 @@ class Case:
                     params={"respond_by": self.no_response.respond_by.isoformat()},
                 )
             )
-        refused = bool(self.identity_reasons) or any(
-            self.side(n).status == "refused" for n in SIDES
+        refused = (
+            bool(self.identity_reasons)
+            or self.hold_refused is not None
+            or any(self.side(n).status == "refused" for n in SIDES)
         )
         for failed in self.failed:
             other: PermitSide = "residence" if failed.side == "work" else "work"

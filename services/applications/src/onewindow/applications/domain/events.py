@@ -183,6 +183,19 @@ class CommandsResent(CaseEvent):
     commands: tuple[str, ...]
 
 
+class CaseHeld(CaseEvent):
+    """Identity flagged the case for an officer after it was verified (another, verified
+    applicant took the person's claim): nothing is issued until an officer has looked."""
+
+    flags: tuple[str, ...]
+
+
+class HoldCleared(CaseEvent):
+    officer: str
+    decision: Literal["approve", "refuse", "request_documents"]
+    reason: str = ""
+
+
 class LateReplyIgnored(CaseEvent):
     """A reply that arrived after it could matter (kept for the audit trail)."""
 
@@ -216,6 +229,8 @@ STORED_EVENTS: dict[str, type[CaseEvent]] = {
         DocumentsReminded,
         TimerEscalated,
         CommandsResent,
+        CaseHeld,
+        HoldCleared,
         LateReplyIgnored,
     )
 }

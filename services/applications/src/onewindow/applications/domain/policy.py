@@ -65,6 +65,7 @@ ARTICLES: Final[Mapping[str, str]] = {
     "withdrawn_by_applicant": "§6.3",
     "no_response": "§5.4",  # no answer to a supplement request within its period
     "permit_revoked": "§9.2",  # a permit revoked because its counterpart could not be issued
+    "unverified_applicant": "§2.6",  # a verified applicant goes first; this case to an officer
 }
 
 

@@ -20,7 +20,7 @@ from onewindow.runtime.calendar import default_calendar
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.eventstore import EventStore
 
-from ..unit.stories import form
+from .harness import form
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
