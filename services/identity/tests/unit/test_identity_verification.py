@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -248,14 +248,38 @@ def test_watchlist_flag(rule: str, watchlisted: bool, flags: tuple[str, ...]) ->
     assert result.flags == flags
 
 
-def test_uploads_are_not_resolved() -> None:
+def test_an_upload_is_passed_on_unverified_with_what_the_gateway_recorded() -> None:
+    uploaded_at = datetime(2026, 5, 31, 17, 30, tzinfo=UTC)  # 1 June, 01:30 in Shanghai
     case = with_documents(
-        DocumentRef(kind="health", upload_id="U-1"),
+        DocumentRef(
+            kind="health",
+            upload_id="U-1",
+            sha256="ab" * 32,
+            media_type="application/pdf",
+            uploaded_at=uploaded_at,
+        ),
         DocumentRef(kind="degree", registry_id="DEG-1"),
+        DocumentRef(kind="health", upload_id="U-1"),  # cited twice, passed on once
     )
     result = verify(case, facts())
     assert isinstance(result, Verified)
-    assert [d.registry_id for d in result.documents] == ["DEG-1"]
+    assert [d.registry_id for d in result.documents] == ["DEG-1", "upload:U-1"]
+    upload = result.documents[1]
+    assert (upload.kind, upload.issuer, upload.issued_on, upload.valid_until) == (
+        "health",
+        "uploaded by the applicant",
+        date(2026, 6, 1),
+        None,
+    )
+    assert upload.details == {
+        "upload_id": "U-1",
+        "sha256": "ab" * 32,
+        "media_type": "application/pdf",
+        "verified": False,
+    }
+    assert upload.unverified_upload
+    assert not result.documents[0].unverified_upload
+    assert registry_ids(case.documents) == ("DEG-1",)
 
 
 def test_a_document_cited_twice_is_resolved_once() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from onewindow.contracts.v1.common import (
+    UPLOAD_REFERENCE_PREFIX,
     DocumentRef,
     Employer,
     Reason,
@@ -23,10 +24,13 @@ from onewindow.identity.domain.open_case import OpenCase
 from onewindow.identity.domain.person import PassportHolder
 from onewindow.identity.domain.policy import legal_basis
 from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord
+from onewindow.runtime.clock import local_date
 
 # Issuer shown for a certificate whose clerk did not record one (the field is optional
 # in the registry's API, required in a resolved document).
 ISSUER_NOT_RECORDED = "not recorded"
+# Issuer shown for an uploaded scan: who issued the paper is for the officer to read.
+UPLOADED_BY_APPLICANT = "uploaded by the applicant"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +101,8 @@ def check_passport_valid(case: CaseToVerify) -> list[Reason]:
 def registry_ids(documents: tuple[DocumentRef, ...]) -> tuple[str, ...]:
     """The registry ids a case cites, each once, in the order cited.
 
-    Uploads (an `upload_id` without a `registry_id`) are not registry documents:
-    identity leaves them to the permit services, which ask for review.
+    Uploads (an `upload_id` without a `registry_id`) are not registry documents
+    (`uploaded_documents` passes them on).
     """
     seen: dict[str, None] = {}
     for ref in documents:
@@ -116,6 +120,36 @@ def _resolved(certificate: CertificateRecord) -> ResolvedDocument:
         valid_until=certificate.valid_until,
         details=dict(certificate.details),
     )
+
+
+def uploaded_documents(case: CaseToVerify) -> tuple[ResolvedDocument, ...]:
+    """Each cited upload, passed on unverified (DOMAIN.md "Evidence"): never missing, but
+    the permit service that needs it sends it to an officer, who verifies it first.
+
+    The gateway admitted the citation (the case's own upload, of the kind cited) and
+    wrote in what it recorded; identity has no store of uploads to look in. Its issue
+    date is the officer's to read on the scan: the day it was uploaded stands in for it.
+    """
+    seen: dict[str, ResolvedDocument] = {}
+    for ref in case.documents:
+        if ref.upload_id is None or ref.registry_id is not None or ref.upload_id in seen:
+            continue
+        uploaded_on = (
+            local_date(ref.uploaded_at) if ref.uploaded_at is not None else case.application_date
+        )
+        seen[ref.upload_id] = ResolvedDocument(
+            kind=ref.kind,
+            registry_id=f"{UPLOAD_REFERENCE_PREFIX}{ref.upload_id}",
+            issuer=UPLOADED_BY_APPLICANT,
+            issued_on=uploaded_on,
+            details={
+                "upload_id": ref.upload_id,
+                "sha256": ref.sha256,
+                "media_type": ref.media_type,
+                "verified": False,
+            },
+        )
+    return tuple(seen.values())
 
 
 def resolve_documents(
@@ -237,6 +271,7 @@ def verify(case: CaseToVerify, facts: RegistryFacts) -> Verification:
     reasons = check_passport_valid(case)
     documents, document_reasons = resolve_documents(case, facts.certificates)
     documents += held_recognitions(case, facts.held, documents)
+    documents += uploaded_documents(case)
     employer, employer_reasons = check_employer_registered(case, facts.employer)
     duplicate_of, duplicate_reasons = check_not_duplicate(case, facts.open_case)
     reasons += document_reasons + employer_reasons + duplicate_reasons
