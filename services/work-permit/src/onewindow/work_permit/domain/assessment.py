@@ -4,7 +4,7 @@ it is valid. Every check reports every reason it finds, not just the first."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocument
@@ -79,21 +79,30 @@ class Review:
 
 def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Review:
     """Missing or expired required documents (a commitment may stand in for some), an
-    expired talent recognition the category depends on, the contract, flags.
+    expired talent recognition the category depends on, the contract, flags, and uploads.
 
     Missing and expired documents are asked of the applicant (a supplement request),
-    each kind named in `missing_documents`; a flag goes to an officer.
+    each kind named in `missing_documents`; a flag goes to an officer. So does an
+    uploaded document the decision rests on (DOMAIN.md "Evidence"): it is never missing,
+    but counts only once an officer has verified it (`document_unverified`).
     """
     found: list[Reason] = []
     missing: list[str] = []
     day = command.application_date
     for kind in policy.required_documents:
         cited = [d for d in command.documents if d.kind == kind]
+        registered = [d for d in cited if not d.unverified_upload]
         committed = kind in policy.replaceable_by_commitment and _committed(command, kind)
-        if committed or any(in_force(d, day) for d in cited):
+        if committed or any(in_force(d, day) for d in registered):
+            continue
+        uploaded = [d for d in cited if d.unverified_upload]
+        if uploaded:
+            found += [
+                reasons.document_unverified(d, _what_to_check(command, kind)) for d in uploaded
+            ]
             continue
         missing.append(kind)
-        expired = latest_expired(cited, day)
+        expired = latest_expired(registered, day)
         if expired is not None:
             found.append(reasons.document_expired(expired, day))
         else:
@@ -102,6 +111,10 @@ def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Revi
     if recognition is not None and _depends_on_recognition(command, policy):
         missing.append(recognition.kind)
         found.append(reasons.document_expired(recognition, day))
+    found += [
+        reasons.document_unverified(d, "a talent programme recognition held by the applicant")
+        for d in uploaded_recognitions(command, policy)
+    ]
     if command.position.contract_end < day:
         missing.append(reasons.EMPLOYMENT_CONTRACT)
         found.append(
@@ -114,6 +127,33 @@ def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Revi
     if "watchlist_match" in command.flags:
         found.append(reasons.watchlist_match())
     return Review(tuple(found), tuple(missing))
+
+
+def uploaded_recognitions(
+    command: AssessWorkPermit, policy: WorkPermitPolicy
+) -> list[ResolvedDocument]:
+    """The uploaded talent recognitions the category rests on: the person is eligible with
+    them and not without them (then an officer verifies them before the permit counts)."""
+    uploaded = [
+        d for d in command.documents if d.kind == "talent_recognition" and d.unverified_upload
+    ]
+    if not uploaded:
+        return []
+    without = replace(
+        candidate_of(command),
+        documents=[d for d in command.documents if not d.unverified_upload],
+    )
+    eligible = policy.eligible_categories
+    if classify(without, policy).category in eligible:
+        return []
+    return uploaded if classify(candidate_of(command), policy).category in eligible else []
+
+
+def _what_to_check(command: AssessWorkPermit, kind: str) -> str:
+    # What the officer reads on the scan: for a degree, the level the points were given for.
+    if kind == "degree":
+        return f"a {command.qualifications.education} degree held by the applicant"
+    return f"a {kind.replace('_', ' ')} certificate of the applicant, in force"
 
 
 def _committed(command: AssessWorkPermit, kind: str) -> bool:

@@ -33,6 +33,7 @@ ARTICLES: Final[Mapping[ReasonCode, str]] = {
     "not_eligible_category": "§3.1",  # the one-window service is for the eligible categories
     "document_missing": "§4.1",  # the required documents (degree, record, contract)
     "document_expired": "§4.2",  # a cited certificate in force on the application date
+    "document_unverified": "§4.3",  # an uploaded certificate counts once an officer verified it
     "watchlist_match": "§5.2",  # flagged cases are decided by an officer
     "refused_by_officer": "§5.3",  # the officer's decision on a case in review
     "outside_extension_window": "§6.1",  # extension 30 to 90 days before expiry
