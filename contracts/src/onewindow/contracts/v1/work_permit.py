@@ -71,6 +71,15 @@ class ExtendWorkPermit(WorkPermitCommand):
     requested_on: date
 
 
+class RevertWorkPermitExtension(WorkPermitCommand):
+    """Compensation: undo an extension whose residence permit could not follow it (both
+    or neither). The permit's validity goes back to what it was before."""
+
+    extension_id: str
+    permit_number: str
+    reason: ReasonCode
+
+
 class WorkPermitReserved(WorkPermitEvent):
     application_id: str
     permit_number: str
@@ -134,6 +143,14 @@ class WorkPermitExtended(WorkPermitEvent):
     permit_number: str
     previous_valid_until: date
     valid_until: date
+
+
+class WorkPermitExtensionReverted(WorkPermitEvent):
+    extension_id: str
+    application_id: str
+    permit_number: str
+    valid_until: date  # the validity restored
+    reason: ReasonCode
 
 
 class WorkPermitExtensionRefused(WorkPermitEvent):

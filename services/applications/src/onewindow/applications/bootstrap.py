@@ -53,6 +53,7 @@ def bootstrap(settings: ServiceSettings) -> FastAPI:
         await db.cases.create_index([("open", 1), ("clock", 1), ("due_on", 1)])
         await db.cases.create_index([("status", 1), ("updated_at", 1)])
         await db.cases.create_index([("open", 1), ("timer_due", 1)])
+        await db.extensions.create_index([("open", 1), ("timer_due", 1)])
 
     host = ServiceHost(
         settings,

@@ -13,7 +13,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -62,7 +62,8 @@ def load_case(stream: Stream) -> Case:
 
 def load_extension(stream: Stream) -> Extension:
     return Extension.replay(
-        [EXTENSION_EVENTS[e.type].model_validate(e.data) for e in stream.events]
+        [EXTENSION_EVENTS[e.type].model_validate(e.data) for e in stream.events],
+        [e.recorded_at for e in stream.events],
     )
 
 
@@ -86,6 +87,7 @@ class Saga:
     # case's messages reach one consumer, so the entry need not be read back, and a step
     # that changes none of its fields writes nothing (dropped when partitions move).
     _indexed: OrderedDict[str, tuple[int, dict[str, Any]]] = field(default_factory=OrderedDict)
+    _indexed_extensions: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         ownership.register(self)
@@ -93,6 +95,7 @@ class Saga:
     def forget_all(self) -> None:
         """Drop what this process remembers of the case index (partitions moved)."""
         self._indexed.clear()
+        self._indexed_extensions.clear()
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -372,6 +375,12 @@ class Saga:
                         message.permit_number, message.valid_until, at=now
                     ),
                 )
+            case wp.WorkPermitExtensionReverted():
+                await self._on_extension(
+                    message.extension_id,
+                    envelope,
+                    lambda x: x.work_reverted(message.valid_until, at=now),
+                )
             case wp.WorkPermitExtensionRefused() | rp.ResidencePermitExtensionRefused():
                 await self._on_extension(
                     message.extension_id, envelope, lambda x: x.refused(message.reasons, at=now)
@@ -393,19 +402,51 @@ class Saga:
         )
         await self._on_extension(message.extension_id, envelope, lambda x: x.start(requested))
 
+    async def on_extension_timer(self, extension_id: str, cause: Envelope, now: datetime) -> None:
+        """The extension's timer fired (`Extension.timer_fired` acts only if it is due)."""
+        await self._on_extension(extension_id, cause, lambda x: x.timer_fired(now=now))
+
     async def _on_extension(
         self, extension_id: str, envelope: Envelope, act: Callable[[Extension], Step]
     ) -> None:
+        after: list[Extension] = []
+
         def decide(stream: Stream) -> Decision:
             extension = load_extension(stream)
+            extension.now = self.clock.now()
             step = act(extension)
+            after[:] = [extension]
             sends = list(step.send)
             closed = next((e for e in step.events if type(e).__name__ == "ExtensionClosed"), None)
             if closed is not None and extension.request is not None:
                 sends.append((_extension_decided(extension), "decided"))
             return Decision(events=step.events, outbox=self._outbox(extension_id, envelope, sends))
 
-        await handle(self.store, extension_stream(extension_id), envelope.id, decide)
+        if not await handle(self.store, extension_stream(extension_id), envelope.id, decide):
+            after[:] = [load_extension(await self.store.load_owned(extension_stream(extension_id)))]
+        if after:
+            await self._index_extension(extension_id, after[0])
+
+    async def _index_extension(self, extension_id: str, extension: Extension) -> None:
+        """The extension index: the timer sweep and operators filter on it (rebuildable).
+        Written only when the extension's timer or state moves."""
+        timer = extension.next_timer()
+        fields = {
+            "open": extension.closed is None,
+            "timer_due": timer.due.astimezone(UTC) if timer else None,
+            "timer_action": timer.action if timer else None,
+            "outcome": extension.closed.outcome if extension.closed else None,
+        }
+        if self._indexed_extensions.get(extension_id) == fields:
+            return
+        await self.db.extensions.update_one(
+            {"_id": extension_id},
+            {"$set": {**fields, "updated_at": self.clock.now()}},
+            upsert=True,
+        )
+        self._indexed_extensions[extension_id] = fields
+        while len(self._indexed_extensions) > REMEMBERED_CASES:
+            self._indexed_extensions.popitem(last=False)
 
 
 def _extension_decided(extension: Extension) -> app.ExtensionDecided:

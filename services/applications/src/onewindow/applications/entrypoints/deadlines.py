@@ -26,11 +26,12 @@ TIMERS_PER_SWEEP = 500
 
 
 async def fire_due_timers(saga: Saga) -> int:
-    """Act on every open case whose timer is due; return how many fired."""
+    """Act on every open case and extension whose timer is due; return how many fired."""
     now = saga.clock.now()
     fired = 0
     query = {"open": True, "timer_due": {"$lte": now}}
-    async for doc in saga.db.cases.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP):
+    cases = saga.db.cases.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP)
+    async for doc in cases:
         application_id = str(doc["_id"])
         due = doc["timer_due"]
         cause = new_envelope(
@@ -44,6 +45,19 @@ async def fire_due_timers(saga: Saga) -> int:
             cause,
             lambda case: case.timer_fired(now=now, calendar=saga.calendar),
         )
+        fired += 1
+    extensions = saga.db.extensions.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP)
+    async for doc in extensions:
+        extension_id = str(doc["_id"])
+        cause = new_envelope(
+            TIMER_FIRED,
+            source=SOURCE,
+            correlation_id=extension_id,
+            id=deterministic_id(
+                extension_id, f"timer:{doc.get('timer_action')}@{doc['timer_due']}"
+            ),
+        )
+        await saga.on_extension_timer(extension_id, cause, now)
         fired += 1
     return fired
 

@@ -74,6 +74,14 @@ def integration_event(permit: WorkPermit, event: domain.DomainEvent) -> bus.Work
                 previous_valid_until=event.previous_valid_until,
                 valid_until=event.valid_until,
             )
+        case domain.ExtensionReverted():
+            return bus.WorkPermitExtensionReverted(
+                extension_id=event.extension_id,
+                application_id=application_id,
+                permit_number=event.permit_number,
+                valid_until=event.restored_valid_until,
+                reason=event.reason,
+            )
         case domain.ExtensionRefused():
             return bus.WorkPermitExtensionRefused(
                 extension_id=event.extension_id,

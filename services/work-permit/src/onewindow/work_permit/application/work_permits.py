@@ -130,6 +130,20 @@ class WorkPermits:
             )
         return await self._decide(application_id, cause, decide)
 
+    async def revert_extension(
+        self, command: bus.RevertWorkPermitExtension, cause: Envelope
+    ) -> WorkPermit:
+        """Answer with `WorkPermitExtensionReverted` (keyed by the extension id)."""
+        application_id = await self.numbers.application_of(command.permit_number)
+        return await self._decide(
+            application_id or "",
+            cause,
+            lambda permit, _: permit.revert_extension(
+                command.extension_id, command.permit_number, command.reason
+            ),
+            stream=None if application_id else extension_stream_of(command.extension_id),
+        )
+
     async def expire_lapsed_reservations(self, limit: int = 100) -> int:
         """Let every reservation whose period has passed lapse; return how many were looked at.
 

@@ -97,6 +97,15 @@ class Extended(DomainEvent):
     valid_until: date
 
 
+class ExtensionReverted(DomainEvent):
+    """An extension undone because the residence permit could not follow it."""
+
+    extension_id: str
+    permit_number: str
+    restored_valid_until: date
+    reason: ReasonCode
+
+
 class ExtensionRefused(DomainEvent):
     extension_id: str
     permit_number: str
@@ -117,6 +126,7 @@ STORED_TYPES: dict[str, type[DomainEvent]] = {
         ReservationExpired,
         Revoked,
         Extended,
+        ExtensionReverted,
         ExtensionRefused,
     )
 }

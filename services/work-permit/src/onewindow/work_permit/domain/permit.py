@@ -27,6 +27,7 @@ from onewindow.work_permit.domain.events import (
     DomainEvent,
     Extended,
     ExtensionRefused,
+    ExtensionReverted,
     Issued,
     IssueRejected,
     OfficerDecisionRecorded,
@@ -61,6 +62,8 @@ class WorkPermit:
         self.reasons: tuple[Reason, ...] = ()
         self.extensions: set[str] = set()
         self.revoked: Revoked | None = None
+        self.extended: dict[str, Extended] = {}
+        self.reverted: dict[str, ExtensionReverted] = {}
 
     @classmethod
     def replay(cls, application_id: str, events: Iterable[DomainEvent]) -> WorkPermit:
@@ -275,6 +278,27 @@ class WorkPermit:
             )
         ]
 
+    def revert_extension(
+        self, extension_id: str, permit_number: str, reason: ReasonCode
+    ) -> list[DomainEvent]:
+        """Compensation, always answered: undo extension `extension_id` (the validity goes
+        back to what it was before it). An extension already undone gives the same answer;
+        one that never took effect is answered with the validity as it stands."""
+        if extension_id in self.reverted:
+            return [self.reverted[extension_id]]
+        extended = self.extended.get(extension_id)
+        restored = extended.previous_valid_until if extended is not None else self.valid_until
+        if restored is None:
+            return []  # no permit was ever issued under this number here: nothing to answer
+        return [
+            ExtensionReverted(
+                extension_id=extension_id,
+                permit_number=permit_number,
+                restored_valid_until=restored,
+                reason=reason,
+            )
+        ]
+
     @staticmethod
     def _extension_refused(
         extension_id: str, permit_number: str, found: list[Reason]
@@ -312,6 +336,10 @@ class WorkPermit:
             case Extended():
                 self.extensions.add(event.extension_id)
                 self.valid_until = event.valid_until
+                self.extended[event.extension_id] = event
+            case ExtensionReverted():
+                self.reverted[event.extension_id] = event
+                self.valid_until = event.restored_valid_until
             case ExtensionRefused():
                 self.extensions.add(event.extension_id)
             case OfficerDecisionRecorded() | IssueRejected():

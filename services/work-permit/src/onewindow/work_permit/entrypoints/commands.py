@@ -39,6 +39,8 @@ def subscribe_commands(broker: KafkaBroker, permits: WorkPermits, topic_prefix: 
                 await permits.renew_reservation(message, envelope)
             case bus.RecordWorkPermitOfficerDecision():
                 await permits.record_officer_decision(message, envelope)
+            case bus.RevertWorkPermitExtension():
+                await permits.revert_extension(message, envelope)
             case bus.ExtendWorkPermit():
                 await permits.extend(message, envelope)
             case _:
