@@ -44,9 +44,17 @@ def in_force(document: ResolvedDocument, day: date) -> bool:
 def latest_health_certificate(
     documents: tuple[ResolvedDocument, ...], day: date
 ) -> ResolvedDocument | None:
-    """The most recently issued health certificate cited that is in force on `day`, if any."""
-    health = [d for d in documents if d.kind == "health" and in_force(d, day)]
+    """The most recently issued registry health certificate cited that is in force on `day`,
+    if any (an upload is not one until an officer verified it: `uploaded_health_certificates`)."""
+    health = [
+        d for d in documents if d.kind == "health" and in_force(d, day) and not d.unverified_upload
+    ]
     return max(health, key=lambda d: d.issued_on, default=None)
+
+
+def uploaded_health_certificates(documents: tuple[ResolvedDocument, ...]) -> list[ResolvedDocument]:
+    """The health certificates cited as uploads, which no officer has verified yet."""
+    return [d for d in documents if d.kind == "health" and d.unverified_upload]
 
 
 def expired_health_certificate(
@@ -86,16 +94,27 @@ class Review:
 
 def review_triggers(command: AssessResidencePermit, policy: ResidencePermitPolicy) -> Review:
     """What the applicant must supply (the registration number; a health certificate in
-    force, unless exempt), each named in `missing_documents`; a watch-list flag."""
+    force, unless exempt), each named in `missing_documents`; a watch-list flag; an
+    uploaded health certificate standing in for a registry one, which an officer verifies
+    before it counts (never missing: DOMAIN.md "Evidence")."""
     found: list[Reason] = []
     missing: list[str] = []
     day = command.application_date
     if not (command.registration_number or "").strip():
         missing.append(REGISTRATION_NUMBER)
         found.append(reasons.registration_number_required())
-    if latest_health_certificate(command.documents, day) is None and needs_health_certificate(
-        command.date_of_birth, day, policy
-    ):
+    needed = latest_health_certificate(command.documents, day) is None and (
+        needs_health_certificate(command.date_of_birth, day, policy)
+    )
+    uploaded = uploaded_health_certificates(command.documents) if needed else []
+    if uploaded:
+        months = policy.health_certificate_max_age_months
+        check = (
+            f"a health certificate of the applicant issued on or after "
+            f"{add_months(day, -months)} (within {months} months before the application)"
+        )
+        found += [reasons.document_unverified(d, check) for d in uploaded]
+    elif needed:
         missing.append("health")
         expired = expired_health_certificate(command.documents, day)
         found.append(

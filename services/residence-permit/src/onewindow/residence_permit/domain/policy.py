@@ -27,6 +27,7 @@ ARTICLES: Final[Mapping[ReasonCode, str]] = {
     "passport_validity_too_short": "§30.2",  # and for at least the minimum months after it
     "document_missing": "§30.3",  # a health certificate (age exemptions aside)
     "document_expired": "§30.4",  # a cited certificate in force on the application date
+    "document_unverified": "§30.9",  # an uploaded certificate counts once an officer verified it
     "health_certificate_too_old": "§30.5",  # issued within the months before applying
     "watchlist_match": "§30.6",  # flagged cases are decided by an officer
     "refused_by_officer": "§30.7",  # the officer's decision on a case in review

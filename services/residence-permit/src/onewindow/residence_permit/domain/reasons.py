@@ -7,6 +7,7 @@ the keys `onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Final
 
@@ -98,6 +99,29 @@ def health_certificate_missing() -> Reason:
     )
 
 
+def document_unverified(document: ResolvedDocument, check: str) -> Reason:
+    """An uploaded certificate, present but not verified: an officer checks the scan
+    (`check` says what to look for) before it counts. Also the reason of a refusal when
+    the officer finds it wanting (`refused_by_officer`)."""
+    upload_id = str(document.details.get("upload_id", document.registry_id))
+    return Reason(
+        code="document_unverified",
+        legal_basis=legal_basis("document_unverified"),
+        side=SIDE,
+        detail=(
+            f"The {document.kind} certificate was uploaded (upload {upload_id}, "
+            f"{document.details.get('media_type') or 'scan'}); an officer verifies it before "
+            f"it counts: {check}. Download it at /v1/uploads/{upload_id}."
+        ),
+        params={
+            "kind": document.kind,
+            "upload_id": upload_id,
+            "sha256": str(document.details.get("sha256") or ""),
+            "check": check,
+        },
+    )
+
+
 def watchlist_match() -> Reason:
     return Reason(
         code="watchlist_match",
@@ -107,7 +131,20 @@ def watchlist_match() -> Reason:
     )
 
 
-def refused_by_officer(officer: str, reason: str) -> Reason:
+def refused_by_officer(officer: str, reason: str, under_review: Sequence[Reason] = ()) -> Reason:
+    """The officer's refusal, in the officer's words. When the review was about uploaded
+    documents only (`under_review`: the reasons the permit was sent to review for), the
+    officer refused the uploads: `document_unverified`, naming the documents."""
+    if under_review and all(r.code == "document_unverified" for r in under_review):
+        kinds = ",".join(dict.fromkeys(r.params.get("kind", "") for r in under_review))
+        uploads = ",".join(r.params.get("upload_id", "") for r in under_review)
+        return Reason(
+            code="document_unverified",
+            legal_basis=legal_basis("document_unverified"),
+            side=SIDE,
+            detail=reason or "The reviewing officer could not verify the uploaded document.",
+            params={"kind": kinds, "upload_id": uploads, "officer": officer},
+        )
     return Reason(
         code="refused_by_officer",
         legal_basis=legal_basis("refused_by_officer"),
