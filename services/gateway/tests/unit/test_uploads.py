@@ -453,3 +453,24 @@ async def test_the_upload_routes_are_documented_with_the_form() -> None:
     for status in ("413", "415", "422"):
         assert "application/problem+json" in post["responses"][status]["content"]
     assert "get" in schema["paths"]["/v1/uploads/{upload_id}"]
+
+
+def test_the_case_view_names_the_upload_to_check_and_where_to_download_it() -> None:
+    from onewindow.contracts.v1.common import LegalBasis, Reason
+    from onewindow.gateway.readmodel.projection import reason_view
+
+    review = Reason(
+        code="document_unverified",
+        side="residence",
+        params={"kind": "health", "upload_id": "up-1", "sha256": "ab" * 32, "check": "recent"},
+        legal_basis=LegalBasis(policy="rp-2013.1-shanghai", article="§30.9"),
+    )
+    assert reason_view(review)["uploads"] == [
+        {"upload_id": "up-1", "kind": "health", "href": "/v1/uploads/up-1", "check": "recent"}
+    ]
+    refusal = review.model_copy(update={"params": {"kind": "degree", "upload_id": "u-1,u-2"}})
+    assert [u["href"] for u in reason_view(refusal)["uploads"]] == [
+        "/v1/uploads/u-1",
+        "/v1/uploads/u-2",
+    ]
+    assert "uploads" not in reason_view(Reason(code="watchlist_match"))

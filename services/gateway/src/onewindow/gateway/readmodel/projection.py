@@ -34,15 +34,39 @@ APPLIED_KEPT = 200  # event ids remembered per case to recognise redeliveries
 
 def reason_view(reason: Reason) -> dict[str, Any]:
     """A reason as API.md shows it: code, side, both languages and its legal basis
-    (`{"policy", "article"}`, null when the reason names none)."""
+    (`{"policy", "article"}`, null when the reason names none).
+
+    A `document_unverified` reason also names the uploads it is about (`uploads`: each
+    `{"upload_id", "kind", "href"}`, and while an officer reviews it what to `check`), so
+    the officer finds the scan to download and verify.
+    """
     message_en, message_zh = describe(reason)
-    return {
+    view: dict[str, Any] = {
         "code": reason.code,
         "side": reason.side,
         "message_en": message_en,
         "message_zh": message_zh,
         "legal_basis": _basis(reason.legal_basis),
     }
+    if reason.code == "document_unverified" and reason.params.get("upload_id"):
+        view["uploads"] = _uploads(reason.params)
+    return view
+
+
+def _uploads(params: dict[str, str]) -> list[dict[str, str]]:
+    # An officer's refusal may name several uploads (comma-separated ids and kinds).
+    ids, kinds = params["upload_id"].split(","), params.get("kind", "").split(",")
+    check = {"check": params["check"]} if params.get("check") else {}
+    return [
+        {
+            "upload_id": upload_id,
+            "kind": kinds[i] if i < len(kinds) else kinds[-1],
+            "href": f"/v1/uploads/{upload_id}",
+            **check,
+        }
+        for i, upload_id in enumerate(ids)
+        if upload_id
+    ]
 
 
 def _basis(basis: LegalBasis | None) -> dict[str, str] | None:
