@@ -197,3 +197,25 @@ def test_the_pause_grows_to_a_cap_of_a_few_seconds_with_jitter(tries: int) -> No
     ceiling = min(PAUSE_CAP_S, 0.1 * 2 ** (tries - 1))
     assert all(ceiling / 2 <= p <= ceiling for p in pauses)
     assert len(set(pauses)) > 1  # jittered
+
+
+def test_a_periodic_job_reports_an_outage_once_and_anything_else_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import time
+
+    from onewindow.runtime.outages import OUTAGES, tick_failed
+
+    away = mongo_errors.AutoReconnect("connection refused")
+    with caplog.at_level(logging.INFO, logger="onewindow.runtime.outages"):
+        for _ in range(5):  # five ticks of a timer during one outage
+            tick_failed(away, "the timer sweep", tried_at=time.monotonic())
+        tick_failed(ValueError("a bug"), "the timer sweep", tried_at=time.monotonic())
+        OUTAGES.answered("database")
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(warnings) == 1
+    assert "database unavailable" in warnings[0].getMessage()
+    assert len(errors) == 1
+    assert errors[0].exc_info is not None
+    assert "the timer sweep failed" in errors[0].getMessage()

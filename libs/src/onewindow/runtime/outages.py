@@ -277,3 +277,14 @@ def _describe(error: BaseException, limit: int = 500) -> str:
 
 # This process's record; the subscribers and the outbox relay share it.
 OUTAGES = Outages()
+
+
+def tick_failed(error: BaseException, what: str, *, tried_at: float) -> None:
+    """A periodic job's tick (`what`) failed. A dependency that is away is reported once
+    per outage (`OUTAGES`: one warning, the metrics); any other failure is logged with its
+    traceback. Either way the job tries again at its next tick."""
+    dependency = unavailable(error)
+    if dependency is None:
+        log.error("%s failed; retrying at the next tick", what, exc_info=error)
+    else:
+        OUTAGES.failed(dependency, error, tried_at=tried_at)

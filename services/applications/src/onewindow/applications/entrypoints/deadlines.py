@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -18,6 +19,7 @@ from onewindow.applications.application.handlers import SOURCE, Saga
 from onewindow.applications.domain.case import Case, Step
 from onewindow.contracts.envelope import deterministic_id, new_envelope
 from onewindow.runtime.clock import local_today
+from onewindow.runtime.outages import tick_failed
 
 log = logging.getLogger(__name__)
 DEADLINE_CHECK = "onewindow.applications.DeadlineCheck.v1"
@@ -89,11 +91,12 @@ def _deadline_check(today: date, now: datetime) -> Callable[[Case], Step]:
 async def run_deadline_timer(saga: Saga, interval_s: float) -> None:
     """Fire due timers and check deadlines every `interval_s` seconds, forever."""
     while True:
+        tried_at = time.monotonic()
         try:
             if fired := await fire_due_timers(saga):
                 log.info("timers fired", extra={"cases": fired})
             if escalated := await escalate_missed_deadlines(saga):
                 log.info("deadlines checked", extra={"cases": escalated})
-        except Exception:
-            log.exception("deadline check failed; retrying on the next tick")
+        except Exception as error:
+            tick_failed(error, "the timer sweep", tried_at=tried_at)
         await asyncio.sleep(interval_s)

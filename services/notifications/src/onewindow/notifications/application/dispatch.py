@@ -39,6 +39,7 @@ from onewindow.notifications.domain.outcomes import (
 )
 from onewindow.runtime.clock import Clock
 from onewindow.runtime.eventstore import ConcurrencyConflict, EventStore, commit_id, outgoing
+from onewindow.runtime.outages import tick_failed, unavailable
 
 log = logging.getLogger(__name__)
 SOURCE = "onewindow/notifications"
@@ -98,6 +99,7 @@ class Dispatcher:
         """Deliver forever: submitted deliveries at once, due ones at every poll."""
         next_scan = 0.0
         while True:
+            tried_at = time.monotonic()
             try:
                 ids, self._fresh = self._fresh, []
                 if time.monotonic() >= next_scan:
@@ -109,8 +111,8 @@ class Dispatcher:
                 await self.attempt_all(ids)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("delivery loop failed; retrying")
+            except Exception as error:
+                tick_failed(error, "the delivery loop", tried_at=tried_at)
                 next_scan = time.monotonic() + self._poll_interval_s
             if not self._fresh:
                 wait = max(0.0, next_scan - time.monotonic())
@@ -124,11 +126,15 @@ class Dispatcher:
         async def one(delivery: str | Delivery) -> None:
             the_id = delivery if isinstance(delivery, str) else delivery.id
             async with self._slots:
+                tried_at = time.monotonic()
                 try:
                     await self.attempt(delivery)
-                except Exception:
+                except Exception as error:
                     # The lease lapses and the periodic look tries again.
-                    log.exception("delivery attempt failed", extra={"delivery_id": the_id})
+                    if unavailable(error) is None:
+                        log.exception("delivery attempt failed", extra={"delivery_id": the_id})
+                    else:
+                        tick_failed(error, "a delivery attempt", tried_at=tried_at)
 
         unique = {(d if isinstance(d, str) else d.id): d for d in deliveries}
         await asyncio.gather(*(one(d) for d in unique.values()))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from onewindow.residence_permit.application.residence_permits import ResidencePermits
+from onewindow.runtime.outages import tick_failed
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +25,15 @@ def expiry_scheduler(
 
     async def run() -> None:
         while True:
+            tried_at = time.monotonic()
             try:
                 count = await permits.expire_lapsed_reservations()
                 if count:
                     log.info("lapsed reservations expired", extra={"count": count})
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("reservation expiry scan failed; retrying at the next tick")
+            except Exception as error:
+                tick_failed(error, "the reservation expiry scan", tried_at=tried_at)
             await asyncio.sleep(interval_s)
 
     return run
