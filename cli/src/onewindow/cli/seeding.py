@@ -294,6 +294,45 @@ class Gateway:
             raise SeedingError(f"GET case {application_id}: {response.status_code} {response.text}")
         return dict(response.json())
 
+    async def upload(
+        self,
+        person: Person,
+        kind: str,
+        content: bytes,
+        *,
+        filename: str = "scan.pdf",
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Upload a scan (`POST /v1/uploads`) as the person (or whoever `headers` name);
+        the answer's `{"upload_id", "sha256", "size", "media_type"}`."""
+        response = await self.http.post(
+            "/v1/uploads",
+            files={"file": (filename, content, "application/octet-stream")},
+            data={"kind": kind},
+            headers=headers if headers is not None else person.headers,
+        )
+        _written(response)
+        return dict(response.json())
+
+    async def review(
+        self,
+        application_id: str,
+        permit: str,
+        decision: str,
+        reason: str = "",
+        documents: tuple[str, ...] = (),
+    ) -> httpx.Response:
+        """An officer's review of one permit of a case (`POST …/reviews`)."""
+        body = {
+            "permit": permit,
+            "decision": decision,
+            "reason": reason,
+            "documents": list(documents),
+        }
+        return await self.http.post(
+            f"/v1/applications/{application_id}/reviews", json=body, headers=self.officer
+        )
+
     async def wait_for(
         self, person: Person | None, application_id: str, statuses: set[str], within_s: float = 60.0
     ) -> dict[str, Any]:
