@@ -71,4 +71,4 @@ async def test_a_redelivery_repairs_an_index_entry_lost_in_a_crash(
     }
     assert repaired["due_on"] == date(2026, 3, 11).isoformat()
     stream = await EventStore(db).load(f"case-{application_id}")
-    assert [e.type for e in stream.events] == ["CaseOpened"]  # nothing decided twice
+    assert [e.type for e in stream.events] == ["applications.CaseOpened.v1"]  # nothing twice

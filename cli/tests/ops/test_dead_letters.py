@@ -146,7 +146,7 @@ async def test_a_poison_command_is_listed_then_replayed_once_after_it_is_correct
     # twice on its topic (the poison and the replay) and dead-lettered once.
     story = json.loads((await ops_async(services, "case", application_id, "--json")).stdout)
     saga_types = [event["type"] for event in story["saga_events"]]
-    assert saga_types.count("CaseOpened") == 1
+    assert saga_types.count("applications.CaseOpened.v1") == 1
     [root] = story["messages"]
     assert root["id"] == ce_id
     assert root["deliveries"] == 2

@@ -44,6 +44,7 @@ from onewindow.contracts.envelope import Envelope, build_headers, deterministic_
 from onewindow.contracts.message import Message
 from onewindow.runtime import ownership
 from onewindow.runtime.clock import Clock, SystemClock
+from onewindow.runtime.event_types import stored_name
 from onewindow.runtime.mongo import DUPLICATE_KEY
 
 # Commits one group write carries at most (FerretDB and MongoDB take far more; this
@@ -307,7 +308,8 @@ class EventStore:
 
         The commit is durable when this returns. Raises `ConcurrencyConflict` when
         another commit already holds that version: load again and decide again.
-        Event types are the models' class names; their data is the JSON dump.
+        Event types are the events' stable stored names (`event_types`); their data is
+        the JSON dump.
         """
         if expected_version < 0:
             raise ValueError(f"expected_version must be >= 0, got {expected_version}")
@@ -321,7 +323,7 @@ class EventStore:
             "stream": stream,
             "version": version,
             "events": [
-                {"type": type(event).__name__, "data": event.model_dump(mode="json")}
+                {"type": stored_name(event), "data": event.model_dump(mode="json")}
                 for event in events
             ],
             "outbox": entries,

@@ -55,14 +55,14 @@ def extension_stream(extension_id: str) -> str:
 
 def load_case(stream: Stream) -> Case:
     return Case.replay(
-        [ev.STORED_EVENTS[e.type].model_validate(e.data) for e in stream.events],
+        [ev.CASE_EVENTS.revive(e.type, e.data) for e in stream.events],
         [e.recorded_at for e in stream.events],
     )
 
 
 def load_extension(stream: Stream) -> Extension:
     return Extension.replay(
-        [EXTENSION_EVENTS[e.type].model_validate(e.data) for e in stream.events],
+        [EXTENSION_EVENTS.revive(e.type, e.data) for e in stream.events],
         [e.recorded_at for e in stream.events],
     )
 

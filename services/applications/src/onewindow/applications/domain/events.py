@@ -23,6 +23,7 @@ from onewindow.contracts.v1.common import (
     ReasonCode,
     ResolvedDocument,
 )
+from onewindow.runtime.event_types import EventTypes
 
 Outcome = Literal["approved", "refused", "withdrawn"]
 Assessment = Literal["reserved", "refused", "review"]
@@ -203,9 +204,10 @@ class LateReplyIgnored(CaseEvent):
     side: PermitSide | None = None
 
 
-STORED_EVENTS: dict[str, type[CaseEvent]] = {
-    cls.__name__: cls
-    for cls in (
+# Every stored case event under its stable name (`applications.<Event>.v<n>`).
+CASE_EVENTS: EventTypes[CaseEvent] = EventTypes("applications")
+CASE_EVENTS.add_all(
+    (
         CaseOpened,
         IdentityResolved,
         IdentityRefused,
@@ -233,4 +235,4 @@ STORED_EVENTS: dict[str, type[CaseEvent]] = {
         HoldCleared,
         LateReplyIgnored,
     )
-}
+)

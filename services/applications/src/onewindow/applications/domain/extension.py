@@ -26,6 +26,7 @@ from onewindow.contracts.v1 import residence_permit, work_permit
 from onewindow.contracts.v1.applications import Actor
 from onewindow.contracts.v1.common import PermitGrant, Reason
 from onewindow.runtime.clock import local_date
+from onewindow.runtime.event_types import EventTypes
 
 
 class ExtensionEvent(BaseModel):
@@ -76,9 +77,10 @@ class ExtensionClosed(ExtensionEvent):
     reasons: tuple[Reason, ...] = ()
 
 
-EXTENSION_EVENTS: dict[str, type[ExtensionEvent]] = {
-    c.__name__: c
-    for c in (
+# Every stored extension event under its stable name (`applications.<Event>.v<n>`).
+EXTENSION_EVENTS: EventTypes[ExtensionEvent] = EventTypes("applications")
+EXTENSION_EVENTS.add_all(
+    (
         ExtensionRequested,
         WorkExtended,
         ResidenceExtended,
@@ -88,7 +90,7 @@ EXTENSION_EVENTS: dict[str, type[ExtensionEvent]] = {
         ExtensionEscalated,
         ExtensionClosed,
     )
-}
+)
 _TIMER_EVENTS = (ExtensionResent, ExtensionEscalated)
 
 

@@ -10,24 +10,18 @@ from onewindow.identity.domain.case import CASE_EVENTS, CaseEnded, CaseRejected,
 from onewindow.identity.domain.events import DomainEvent
 from onewindow.identity.domain.open_case import OPEN_CASE_EVENTS
 from onewindow.identity.domain.registry import REGISTRY_EVENTS
+from onewindow.runtime.event_types import EventTypes, UnknownEventType
 from onewindow.runtime.eventstore import StoredEvent, Stream
 
-STORED_EVENTS: dict[str, type[DomainEvent]] = {
-    cls.__name__: cls for cls in (*REGISTRY_EVENTS, *OPEN_CASE_EVENTS, *CASE_EVENTS)
-}
-
-
-class UnknownStoredEvent(LookupError):
-    """A stored event type this version of the service does not know."""
+# Every stored identity event under its stable name (`identity.<Event>.v<n>`).
+STORED_EVENTS: EventTypes[DomainEvent] = EventTypes("identity")
+STORED_EVENTS.add_all((*REGISTRY_EVENTS, *OPEN_CASE_EVENTS, *CASE_EVENTS))
+UnknownStoredEvent = UnknownEventType  # a stored event type this version does not know
 
 
 def domain_event(stored: StoredEvent) -> DomainEvent:
-    """The domain event a stored one records."""
-    try:
-        cls = STORED_EVENTS[stored.type]
-    except KeyError:
-        raise UnknownStoredEvent(stored.type) from None
-    return cls.model_validate(stored.data)
+    """The domain event a stored one records (upcast to its current shape)."""
+    return STORED_EVENTS.revive(stored.type, stored.data)
 
 
 def history(stream: Stream) -> list[DomainEvent]:

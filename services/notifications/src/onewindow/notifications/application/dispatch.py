@@ -32,6 +32,7 @@ from onewindow.notifications.domain.delivery import (
     after_failure,
 )
 from onewindow.notifications.domain.outcomes import (
+    OUTCOMES,
     DeliveryAbandoned,
     DeliveryOutcome,
     DeliverySucceeded,
@@ -273,15 +274,15 @@ class Dispatcher:
         )
         if commit is None or not commit.get("events"):
             return False
-        outcome = commit["events"][0]
+        outcome = OUTCOMES.revive(commit["events"][0]["type"], commit["events"][0]["data"])
         state: Literal["sent", "failed"] = (
-            "sent" if outcome["type"] == DeliverySucceeded.__name__ else "failed"
+            "sent" if isinstance(outcome, DeliverySucceeded) else "failed"
         )
         await self._deliveries.settle(
             delivery.id,
             state=state,
             at=commit["recorded_at"],
-            error=outcome["data"].get("error"),
+            error=getattr(outcome, "error", None),
         )
         log.info("delivery already settled", extra={**_fields(delivery), "state": state})
         return True

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from onewindow.runtime.event_types import EventTypes
+
 
 class DeliveryOutcome(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -29,6 +31,11 @@ class DeliveryAbandoned(DeliveryOutcome):
     """The channel refused the message for good, or it could not be delivered in time."""
 
     error: str
+
+
+# The outcomes under their stable stored names (`notifications.<Event>.v<n>`).
+OUTCOMES: EventTypes[DeliveryOutcome] = EventTypes("notifications")
+OUTCOMES.add_all((DeliverySucceeded, DeliveryAbandoned))
 
 
 def outcome_stream(delivery_id: str) -> str:
