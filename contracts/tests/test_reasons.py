@@ -166,3 +166,11 @@ def test_the_appeal_route_names_reconsideration_and_its_window() -> None:
     assert f"{APPEAL_WINDOW_DAYS} days" in APPEAL_ROUTE_EN
     assert "行政复议" in APPEAL_ROUTE_ZH
     assert f"{APPEAL_WINDOW_DAYS}日" in APPEAL_ROUTE_ZH
+
+
+def test_an_upload_under_review_is_being_verified_and_a_refused_one_was_not() -> None:
+    pending = Reason(code="document_unverified", params={"kind": "health", "check": "date"})
+    refused = Reason(code="document_unverified", params={"kind": "health"})
+    assert "is being verified" in describe(pending)[0]
+    assert "正在" in describe(pending)[1]
+    assert "could not be verified" in describe(refused)[0]

@@ -54,7 +54,7 @@ PARAMS: Final[Mapping[ReasonCode, tuple[str, ...]]] = {
     "document_expired": ("kind", "registry_id", "valid_until"),
     "no_response": ("respond_by",),
     "permit_revoked": ("permit_number",),
-    "document_unverified": ("kind",),
+    "document_unverified": ("kind",),  # and whether a `check` is still pending
     "registration_number_required": (),
     "unverified_applicant": (),
 }
@@ -318,6 +318,11 @@ def _permit_revoked(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) 
 
 def _document_unverified(e: Mapping[str, str], z: Mapping[str, str], reason: Reason) -> Texts:
     en, zh = document_names(z["kind"]) if "kind" in z else ("document", "材料")
+    if "check" in e:  # still under review: the officer has not looked yet
+        return (
+            f"Your uploaded {en} is being verified by an officer before it counts.",
+            f"您上传的{zh}正在由审核人员核验，核验后方可采用。",
+        )
     return (
         f"The uploaded {en} could not be verified by the reviewing officer.",
         f"您上传的{zh}未通过审核人员的核验。",
