@@ -1,12 +1,28 @@
 """The process host of a service: HTTP health, readiness and metrics beside the
-Kafka broker and the database client, all started and stopped in one lifespan."""
+Kafka broker and the database client, all started and stopped in one lifespan.
+
+A stop (SIGTERM or SIGINT) is graceful and bounded, so the process leaves its consumer
+groups within their session timeout (aiokafka's default, 10 s) and exits with status 0:
+at the signal every subscriber stops fetching and finishes the batch it holds (at most
+`SHUTDOWN_DRAIN_S`, see `subscriber.Shutdown`), commits its offsets and leaves its group,
+while HTTP requests get `HTTP_GRACE_S` to end; then the outbox relay gets
+`RELAY_SETTLE_S` to publish what the last batches appended, and the background tasks,
+the producer and the database client are closed. What a stop leaves unpublished stays
+pending in the store, for the next relay that looks.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -19,11 +35,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.runtime.logs import configure_logging
 from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.subscriber import SHUTDOWN
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
 READY_TIMEOUT_S = 2.0
+# The stop's budget, well inside the 10 s session timeout of the consumer groups.
+SHUTDOWN_DRAIN_S = float(os.environ.get("ONEWINDOW_SHUTDOWN_DRAIN_S", "5"))
+HTTP_GRACE_S = 2.0
+RELAY_SETTLE_S = 1.0
+# Hosts whose lifespan runs in this process: a stop signal starts their drain at once.
+_RUNNING: set[ServiceHost] = set()
 
 
 class ServiceHost:
@@ -55,6 +78,36 @@ class ServiceHost:
         self._background = background
         self._broker_started = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._drain: asyncio.Task[None] | None = None
+
+    def request_stop(self) -> None:
+        """Begin the graceful stop of the subscribers now; safe from a signal handler."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._draining)
+
+    def _draining(self) -> asyncio.Task[None]:
+        if self._drain is None:
+            self._drain = asyncio.create_task(self._stop_subscribers())
+        return self._drain
+
+    async def _stop_subscribers(self) -> None:
+        SHUTDOWN.begin(SHUTDOWN_DRAIN_S)
+        if not self._broker_started.is_set():
+            return
+        began = time.monotonic()
+        # Each stop waits for the batch under way (bounded by SHUTDOWN), whose offsets are
+        # committed as it ends, then stops its consumer, which leaves the group at once
+        # instead of letting the coordinator wait out the session timeout.
+        outcomes = await asyncio.gather(
+            *(subscriber.stop() for subscriber in self.broker.subscribers),
+            return_exceptions=True,
+        )
+        failed = [repr(o) for o in outcomes if isinstance(o, BaseException)]
+        log.info(
+            "subscribers stopped: batches finished, offsets committed, groups left",
+            extra={"seconds": round(time.monotonic() - began, 3), "failed": failed},
+        )
 
     async def _start_broker(self) -> None:
         delay = 0.5
@@ -93,10 +146,16 @@ class ServiceHost:
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         for hook in self._on_start:
             await hook()
+        self._loop = asyncio.get_running_loop()
+        _RUNNING.add(self)
         starter = asyncio.create_task(self._start_broker())
         try:
             yield
         finally:
+            _RUNNING.discard(self)
+            await self._draining()
+            if self._broker_started.is_set() and self._tasks:
+                await asyncio.sleep(RELAY_SETTLE_S)  # the relay publishes the last appends
             starter.cancel()
             for task in self._tasks:
                 task.cancel()
@@ -139,17 +198,52 @@ class ServiceHost:
         return app
 
 
+class _GracefulServer(uvicorn.Server):
+    """uvicorn, with the subscribers' drain begun at the stop signal (in parallel with
+    HTTP's end), and exit status 0 after a stop that was asked for and carried out
+    (uvicorn would raise the signal again, so the process would die of it)."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+            return
+        log.info("stop requested", extra={"signal": signal.Signals(sig).name})
+        for host in list(_RUNNING):
+            host.request_stop()
+        self.should_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run the service's app in this process until SIGTERM or SIGINT."""
+    """Run the service's app in this process until SIGTERM or SIGINT, then stop
+    gracefully (see the module's docstring) and return."""
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         access_log=False,
         lifespan="on",
+        timeout_graceful_shutdown=int(HTTP_GRACE_S),
     )
+    server = _GracefulServer(config)
+    server.run()
+    if not server.started:
+        sys.exit(3)  # as uvicorn.run: the app could not start
+    log.info("stopped")
 
 
 def service_main(

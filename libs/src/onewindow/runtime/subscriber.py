@@ -17,6 +17,12 @@ be read at all (bad envelope, unknown type, bad JSON) goes to the DLQ at once. I
 DLQ cannot be written either, the record is not acknowledged: FastStream's
 `NACK_ON_ERROR` seeks back and it is delivered again, never lost.
 
+Stopping (`Shutdown`, begun by the process host on SIGTERM): no new batch is started, the
+batch under way is finished and its offsets committed, and a record that fails meanwhile is
+not retried nor dead-lettered but left, uncommitted, to whoever owns its partition next. A
+batch still unfinished at the shutdown deadline (an outage being waited out) is given up
+the same way, so the process leaves its groups within their session timeout.
+
 Infrastructure trouble is not an attempt: a try that fails because the database or the
 broker does not answer (see `outages.unavailable`) is tried again after a jittered,
 growing pause for as long as the outage lasts, the record held and its offset not
@@ -28,11 +34,12 @@ cannot be written because the broker is away waits for the broker the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from faststream import AckPolicy
@@ -51,11 +58,62 @@ from onewindow.runtime.ownership import forget_owned
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Handler = Callable[[Message, Envelope], Awaitable[None]]
 MAX_BACKOFF_S = 30.0
 # Records one fetch hands over at most, and how long a fetch waits for the first one.
 BATCH_SIZE = 200
 BATCH_WAIT_MS = 100
+
+
+class StopRequested(RuntimeError):
+    """The process is stopping: this batch was not finished and is not acknowledged (its
+    records go to the partition's next owner; handling is idempotent)."""
+
+
+class Shutdown:
+    """A process's stop, as its subscribers see it (one per process: `SHUTDOWN`).
+
+    Before `begin`, batches run to their end. After it, no new batch starts, and a batch
+    under way must finish within the time `begin` gave, or is cancelled and left
+    unacknowledged.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._expired: asyncio.Event | None = None
+
+    def _expiry(self) -> asyncio.Event:
+        # Created in the running loop on first use, not at import.
+        if self._expired is None:
+            self._expired = asyncio.Event()
+        return self._expired
+
+    def begin(self, within_s: float) -> None:
+        """Stop taking batches; give the ones under way `within_s` seconds (in a loop)."""
+        if self.requested:
+            return
+        self.requested = True
+        asyncio.get_running_loop().call_later(within_s, self._expiry().set)
+
+    async def bounded(self, work: Awaitable[T]) -> T:
+        """`work`'s result, unless the shutdown deadline passes first: then it is
+        cancelled and `StopRequested` raised."""
+        task = asyncio.ensure_future(work)
+        expiry = asyncio.ensure_future(self._expiry().wait())
+        try:
+            await asyncio.wait({task, expiry}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            expiry.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        raise StopRequested("the shutdown deadline passed before the batch was handled")
+
+
+SHUTDOWN = Shutdown()
 
 
 def subscribe(
@@ -129,19 +187,25 @@ class _Consumer:
     backoff_s: float
     source: str
     outages: Outages
+    shutdown: Shutdown = SHUTDOWN
 
     async def on_batch(self, bodies: list[bytes], message: KafkaMessage) -> None:
         """Handle a fetched batch: keys concurrently, each key's records in order.
 
         Raises (so the batch is not acknowledged and is delivered again) only if a
-        record could neither be handled nor set aside on the dead-letter topic.
+        record could neither be handled nor set aside on the dead-letter topic, or if the
+        process is stopping and the batch could not be finished in time.
         """
+        if self.shutdown.requested:
+            raise StopRequested("stopping: a batch fetched now is left to the next owner")
         records: Sequence[ConsumerRecord[Any, Any]] = message.raw_message
         by_key: dict[tuple[int, bytes | None], list[ConsumerRecord[Any, Any]]] = {}
         for record in records:
             by_key.setdefault((record.partition, record.key), []).append(record)
-        outcomes = await asyncio.gather(
-            *(self._in_order(group) for group in by_key.values()), return_exceptions=True
+        outcomes = await self.shutdown.bounded(
+            asyncio.gather(
+                *(self._in_order(group) for group in by_key.values()), return_exceptions=True
+            )
         )
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -178,6 +242,10 @@ class _Consumer:
                 # An outage is waited out inside: it never uses up an attempt.
                 await self.outages.run_through(lambda: self.handler(payload, envelope))
             except Exception as exc:
+                if self.shutdown.requested:
+                    # Neither retried nor dead-lettered while stopping: left uncommitted
+                    # for the partition's next owner, where it gets its full attempts.
+                    raise
                 if attempt == self.max_attempts:
                     log.exception(
                         "handler failed for good; message set aside",
