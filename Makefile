@@ -9,6 +9,8 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
 SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench
+# Processes per consumer service under `make run` (the gateway runs once).
+REPLICAS ?= 1
 
 .PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench clean-state
 
@@ -24,14 +26,15 @@ deps: ## install uv, the Python workspace (locked) and Debian's PostgreSQL; chec
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql-15 >/dev/null; }
 	@$(UV) sync --all-packages --locked --quiet
 
-run: deps ## provision and start Kafka, FerretDB, every service and the gateway
-	@$(RUN) onewindow stack up
+run: deps ## provision and start Kafka, FerretDB and every service, supervised (REPLICAS=2: two of each consumer)
+	@$(RUN) python -m onewindow.devstack.supervised up --replicas $(REPLICAS)
 
 stop: ## stop everything `make run` or `make test` started (by pid, nothing else)
+	@$(RUN) python -m onewindow.devstack.supervised stop
 	@$(RUN) onewindow stack down
 
-status: ## show each process of the local stack and whether it is ready
-	@$(RUN) onewindow stack status
+status: ## show each process of the local stack, whether it is ready and how often it was restarted
+	@$(RUN) python -m onewindow.devstack.supervised status
 
 browser: ## install Debian's Chromium for the browser tests (once; needs root or sudo)
 	@command -v chromium >/dev/null || { \
