@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from prometheus_client import Counter
+from pymongo import AsyncMongoClient, monitoring
 
 DUPLICATE_KEY = 11000
 # Commands one process has under way at once (see `make_client`).
 MAX_IN_FLIGHT = 8
+
+
+# Every database command this process sends, by command name (on each service's /metrics):
+# what an operator (or a test) reads to see whether a load reaches the database.
+DB_COMMANDS = Counter(
+    "onewindow_db_commands_total", "Database commands sent by this process", ["command"]
+)
+
+
+class _CountCommands(monitoring.CommandListener):
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        DB_COMMANDS.labels(event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        return None
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        return None
 
 
 def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
@@ -29,6 +48,7 @@ def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
         socketTimeoutMS=30_000,
         maxPoolSize=MAX_IN_FLIGHT,
         tz_aware=True,
+        event_listeners=[_CountCommands()],
     )
 
 
