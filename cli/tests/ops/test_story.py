@@ -10,7 +10,7 @@ import typer
 
 from onewindow.cli.ops.common import parse_duration
 from onewindow.cli.ops.story import causation_tree, latest_deadline, permit_steps
-from onewindow.gateway.ops.decoding import Decoded
+from onewindow.ops.decoding import Decoded
 
 START = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
 

@@ -2,7 +2,7 @@
 
 The token is an HS256 JWT signed with the gateway's key: `GATEWAY_JWT_SECRET`
 if set, else the published development key that the gateway also defaults to
-(see `onewindow.gateway.settings`). Audience and issuer follow the gateway's
+(see `onewindow.ops.tokens`). Audience and issuer follow the gateway's
 `GATEWAY_JWT_AUDIENCE` and `GATEWAY_JWT_ISSUER` in the same way.
 """
 
@@ -16,8 +16,7 @@ import jwt
 import typer
 
 # The gateway's own defaults and rules, so a local token works without configuration.
-from onewindow.gateway.domain.binding import parse_passport_claim
-from onewindow.gateway.settings import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET
+from onewindow.ops.tokens import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET, parse_passport_claim
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
 __all__ = ["DEFAULT_AUDIENCE", "DEVELOPMENT_JWT_SECRET", "make_token", "parse_ttl", "token"]

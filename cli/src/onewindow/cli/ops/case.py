@@ -29,8 +29,8 @@ from onewindow.cli.ops.story import (
     permit_steps,
     saga_events,
 )
-from onewindow.gateway.ops.decoding import Decoded, decode, short_name
-from onewindow.gateway.ops.reading import BusReader, every_topic
+from onewindow.ops.decoding import Decoded, decode, short_name
+from onewindow.ops.reading import BusReader, every_topic
 
 MAX_COMMITS = 10_000  # a saga stream is a few dozen commits; this only bounds a loop
 

@@ -15,7 +15,7 @@ import typer
 from pymongo import AsyncMongoClient
 from rich.console import Console
 
-from onewindow.gateway.ops.deadletters import ops_database
+from onewindow.ops.deadletters import ops_database
 from onewindow.runtime.logs import JsonFormatter
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.settings import InfraSettings
@@ -24,7 +24,6 @@ T = TypeVar("T")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+)([smhd]?)")
 APPLICATIONS_DB = "applications"  # the saga's database: `<db prefix>_applications`
-GATEWAY_DB = "gateway"
 
 
 def settings() -> InfraSettings:

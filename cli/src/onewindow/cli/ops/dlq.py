@@ -23,9 +23,9 @@ from onewindow.cli.ops.common import settings as infra_settings
 from onewindow.cli.ops.dlq_actions import record_discard, replay_dead_letter
 from onewindow.contracts import catalog
 from onewindow.contracts.topics import DLQ_SUFFIX, REGISTRY
-from onewindow.gateway.ops.deadletters import DeadLetterId, actions_by_id
-from onewindow.gateway.ops.decoding import Decoded, decode, redact
-from onewindow.gateway.ops.reading import BusReader
+from onewindow.ops.deadletters import DeadLetterId, actions_by_id
+from onewindow.ops.decoding import Decoded, decode, redact
+from onewindow.ops.reading import BusReader
 
 dlq = typer.Typer(help="Dead letters: list, show, replay once, discard with a reason.")
 DLQ_HEADER = "x-dlq-"

@@ -16,8 +16,8 @@ from pymongo.errors import DuplicateKeyError
 from onewindow.cli.ops.common import mongo, ops_database_name
 from onewindow.cli.ops.common import settings as infra_settings
 from onewindow.contracts.topics import DLQ_SUFFIX
-from onewindow.gateway.ops.deadletters import ACTIONS, DeadLetterId
-from onewindow.gateway.ops.decoding import Decoded
+from onewindow.ops.deadletters import ACTIONS, DeadLetterId
+from onewindow.ops.decoding import Decoded
 from onewindow.runtime.kafka import PRODUCER_SETTINGS
 
 DLQ_HEADER = "x-dlq-"

@@ -1,141 +1,52 @@
 """`onewindow ops rebuild applications`: the gateway's read model, rebuilt from the topic.
 
-The gateway keeps answering throughout. Every event of `applications.events` is
-projected, by the gateway's own projection code, into fresh twins of its collections
-(`applications_view_rebuild`, …); the twins then replace the live collections. FerretDB
-1.24 cannot `renameCollection` over an existing target (`dropTarget` is not
-implemented), and renaming the live collection away first would leave readers a moment
-with no view at all, so the twins are copied over the live collections document by
-document: each replacement is atomic, so a reader sees a case either as it was or as
-rebuilt, never missing. Events that arrive while the rebuild runs are caught up before
-the swap and again right after it (the projection applies each event id once).
+The gateway keeps answering throughout. The rebuild is the gateway's own code
+(`onewindow.gateway.ops.rebuild`, which says how), run here as its own process by
+module name, as `onewindow stack` runs the services: this command starts it with the
+same environment, draws its progress and prints what it did.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from pymongo.asynchronous.database import AsyncDatabase
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from onewindow.cli.ops.common import GATEWAY_DB, console, database_name, mongo, run, settings
-from onewindow.contracts import catalog
-from onewindow.contracts.envelope import InvalidEnvelope, parse_headers
-from onewindow.contracts.topics import APPLICATIONS_EVENTS
-from onewindow.gateway.ops.reading import BusReader
-from onewindow.gateway.readmodel.projection import COLLECTIONS, VIEWS, Projection
+from onewindow.cli.ops.common import console
 
-SUFFIX = "_rebuild"
-PROJECTIONS = ("applications",)
-SWAP_ROUNDS = 3  # catch-up rounds before a view the live consumer moved is replaced anyway
+# Each projection that can be rebuilt, and the module (of the service that owns it)
+# that rebuilds it.
+REBUILDERS = {"applications": "onewindow.gateway.ops.rebuild"}
 
 
-@dataclass
-class Rebuilt:
-    events: int = 0
-    unreadable: int = 0
-    cases: int = 0
-    replaced: int = 0
-    removed: int = 0
+def run_rebuilder(projection: str, on_progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """Rebuild `projection` in a process of its own; what it counted (`events`, `cases`, …).
 
-
-async def _apply(projection: Projection, record: Any, result: Rebuilt) -> None:
-    try:
-        envelope = parse_headers(record.headers)
-        message = catalog.by_type(envelope.type).model_validate_json(record.value or b"")
-    except (InvalidEnvelope, catalog.UnknownMessageType, ValidationError):
-        result.unreadable += 1  # the live consumer set it aside on the .dlq as well
-        return
-    await projection.apply(message, envelope)
-    result.events += 1
-
-
-async def _catch_up(reader: BusReader, projection: Projection, result: Rebuilt) -> int:
-    before = result.events + result.unreadable
-    async for record in reader.until_end():
-        await _apply(projection, record, result)
-    return result.events + result.unreadable - before
-
-
-async def _swap_one(
-    db: AsyncDatabase[dict[str, Any]], name: str, ids: list[Any] | None, result: Rebuilt
-) -> list[Any]:
-    """Copy the twin's documents (all, or `ids`) over `name`; return those held back.
-
-    A live view holding an event id the twin lacks was moved by the live consumer after
-    the twin's last catch-up: it is held back for another round rather than moved back.
+    Exits with the process's status if it fails (its errors are on stderr already).
     """
-    twin, live = db[name + SUFFIX], db[name]
-    held: list[Any] = []
-    query: dict[str, Any] = {} if ids is None else {"_id": {"$in": ids}}
-    async for doc in twin.find(query):
-        if name == VIEWS and ids is None:
-            current = await live.find_one({"_id": doc["_id"]}, {"applied": True})
-            if current and set(current.get("applied", [])) - set(doc.get("applied", [])):
-                held.append(doc["_id"])
-                continue
-        await live.replace_one({"_id": doc["_id"]}, doc, upsert=True)
-        result.replaced += 1
-    return held
-
-
-async def _remove_strays(db: AsyncDatabase[dict[str, Any]], name: str, result: Rebuilt) -> None:
-    """Delete live documents no event accounts for (a view the topic knows nothing of)."""
-    rebuilt = {doc["_id"] async for doc in db[name + SUFFIX].find({}, {"_id": True})}
-    async for doc in db[name].find({}, {"_id": True}):
-        if doc["_id"] not in rebuilt:
-            await db[name].delete_one({"_id": doc["_id"]})
-            result.removed += 1
-
-
-async def rebuild_applications(on_progress: Callable[[int, int], None]) -> Rebuilt:
-    """Rebuild the gateway's application read model; `on_progress(done, total)` as it goes."""
-    infra = settings()
-    client = mongo(infra)
-    result = Rebuilt()
-    try:
-        db = client[database_name(infra, GATEWAY_DB)]
-        for name in COLLECTIONS:
-            await db[name + SUFFIX].drop()
-        twin = Projection(db, suffix=SUFFIX)
-        await twin.ensure_indexes()
-        async with BusReader(
-            infra.kafka_bootstrap_servers,
-            [APPLICATIONS_EVENTS.name],
-            topic_prefix=infra.topic_prefix,
-            client_id="onewindow-ops-rebuild",
-        ) as reader:
-            await reader.from_beginning()
-            starts, ends = await reader.beginning_offsets(), await reader.end_offsets()
-            total = sum(end - starts.get(tp, 0) for tp, end in ends.items())
-            on_progress(0, total)
-            async for record in reader.until_end():
-                await _apply(twin, record, result)
-                on_progress(result.events + result.unreadable, total)
-            while await _catch_up(reader, twin, result):
-                pass
-            for name in COLLECTIONS:
-                held = await _swap_one(db, name, None, result)
-                for _ in range(SWAP_ROUNDS):
-                    if not held:
-                        break
-                    await _catch_up(reader, twin, result)
-                    held = await _swap_one(db, name, held, result)
-                if held:
-                    await _swap_one(db, name, held, result)
-                await _remove_strays(db, name, result)
-            # What arrived during the swap went to the live views the swap then replaced.
-            await _catch_up(reader, Projection(db), result)
-        for name in COLLECTIONS:
-            await db[name + SUFFIX].drop()
-        result.cases = await db[VIEWS].count_documents({})
-    finally:
-        await client.close()
-    return result
+    command = [sys.executable, "-m", REBUILDERS[projection], projection]
+    rebuilt: dict[str, Any] | None = None
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                report = None
+            if not isinstance(report, dict):
+                sys.stderr.write(line)  # not the rebuilder's report: pass it on
+            elif "rebuilt" in report:
+                rebuilt = report["rebuilt"]
+            else:
+                on_progress(int(report["done"]), int(report["total"]))
+    if child.returncode != 0 or rebuilt is None:
+        raise typer.Exit(child.returncode or 1)
+    return rebuilt
 
 
 def rebuild(
@@ -144,9 +55,9 @@ def rebuild(
     ],
 ) -> None:
     """Rebuild a read model from the topics while the gateway keeps answering."""
-    if projection not in PROJECTIONS:
+    if projection not in REBUILDERS:
         raise typer.BadParameter(
-            f"unknown projection {projection!r}; known: {', '.join(PROJECTIONS)}",
+            f"unknown projection {projection!r}; known: {', '.join(REBUILDERS)}",
             param_hint="PROJECTION",
         )
     out = console()
@@ -162,10 +73,10 @@ def rebuild(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=max(total, done))
 
-        result = run(rebuild_applications(advance))
+        result = run_rebuilder(projection, advance)
     out.print(
-        f"rebuilt {projection}: {result.events} events, {result.cases} cases "
-        f"({result.unreadable} unreadable events skipped, {result.replaced} documents "
-        f"replaced, {result.removed} removed)",
+        f"rebuilt {projection}: {result['events']} events, {result['cases']} cases "
+        f"({result['unreadable']} unreadable events skipped, {result['replaced']} documents "
+        f"replaced, {result['removed']} removed)",
         markup=False,
     )

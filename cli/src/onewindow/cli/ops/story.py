@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from onewindow.gateway.ops.decoding import Decoded, redact, short_name
+from onewindow.ops.decoding import Decoded, redact, short_name
 
 PERMIT_EVENTS = {
     "WorkPermitReserved": ("work", "reserved"),

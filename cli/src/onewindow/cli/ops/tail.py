@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.text import Text
 
 from onewindow.cli.ops.common import audit, console, run, settings
-from onewindow.gateway.ops.console import matches
-from onewindow.gateway.ops.decoding import Decoded, decode
-from onewindow.gateway.ops.reading import BusReader, every_topic, registry_topic
+from onewindow.ops.decoding import Decoded, decode, matches
+from onewindow.ops.reading import BusReader, every_topic, registry_topic
 
 
 def line(message: Decoded, *, show_personal_data: bool) -> Text:

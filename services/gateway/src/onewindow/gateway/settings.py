@@ -6,13 +6,12 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from onewindow.gateway.domain.uploads import MAX_UPLOAD_BYTES
+from onewindow.ops.tokens import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET
 from onewindow.runtime.settings import ServiceSettings
 
-# The development signing key. It is public (it is written here), so a deployment
-# that faces anyone but its own developer must set GATEWAY_JWT_SECRET; `onewindow
-# token` signs with the same default, so local tokens work without configuration.
-DEVELOPMENT_JWT_SECRET = "onewindow-development-key-not-for-production"  # noqa: S105 - public by design
-DEFAULT_AUDIENCE = "onewindow"
+# The development key and audience are shared with `onewindow token` (public by design:
+# a deployment that faces anyone but its own developer sets GATEWAY_JWT_SECRET).
+__all__ = ["DEFAULT_AUDIENCE", "DEVELOPMENT_JWT_SECRET", "GatewaySettings"]
 
 
 class GatewaySettings(ServiceSettings):

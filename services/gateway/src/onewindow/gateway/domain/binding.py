@@ -16,26 +16,11 @@ from __future__ import annotations
 from onewindow.contracts.v1.applications import Actor
 from onewindow.contracts.v1.common import ApplicationForm
 from onewindow.gateway.domain.errors import AccountNotYours, PassportNotYours
-from onewindow.runtime.validation import InvalidInput, validate_country, validate_passport_number
+from onewindow.ops.tokens import parse_passport_claim, passport_claim
 
-CLAIM_SEPARATOR = ":"
-
-
-def passport_claim(nationality: str, passport_number: str) -> str:
-    """The canonical `NAT:NUMBER` of a passport (upper case, no spaces)."""
-    return f"{nationality.strip().upper()}{CLAIM_SEPARATOR}{passport_number.strip().upper()}"
-
-
-def parse_passport_claim(text: str) -> str:
-    """The canonical form of a token's `passport` claim; `InvalidInput` if it is not one.
-
-    The nationality must be an ISO 3166-1 alpha-3 code and the number 5–9 letters or
-    digits, as at the door.
-    """
-    nationality, separator, number = text.partition(CLAIM_SEPARATOR)
-    if not separator:
-        raise InvalidInput("passport", f"a passport claim is NAT:NUMBER, got {text!r}")
-    return passport_claim(validate_country(nationality), validate_passport_number(number))
+# The claim's form (`passport_claim`, `parse_passport_claim`) is shared with whoever
+# signs tokens (`onewindow token`), so it lives in `onewindow.ops.tokens`.
+__all__ = ["check_passport", "parse_passport_claim", "passport_claim", "submitter"]
 
 
 def submitter(actor: Actor, account: str | None) -> Actor:

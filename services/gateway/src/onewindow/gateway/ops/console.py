@@ -12,7 +12,6 @@ travels in the `Authorization` header, never in a URL where logs would keep it.
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -25,10 +24,10 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.api.problems import ProblemError, responses
 from onewindow.gateway.entrypoints.dependencies import require_roles
-from onewindow.gateway.ops.deadletters import ops_database
-from onewindow.gateway.ops.decoding import Decoded, decode
 from onewindow.gateway.ops.overview import cases_overview, dead_letter_counts
-from onewindow.gateway.ops.reading import BusReader, every_topic
+from onewindow.ops.deadletters import ops_database
+from onewindow.ops.decoding import decode, matches
+from onewindow.ops.reading import BusReader, every_topic
 from onewindow.runtime.settings import ServiceSettings
 
 router = APIRouter(tags=["operators"])
@@ -79,16 +78,6 @@ async def overview(
     ops_db = db.client[ops_database(settings.db_prefix)]
     dead = await dead_letter_counts(ops_db, settings.kafka_bootstrap_servers, settings.topic_prefix)
     return {**cases, "dead_letters": dead}
-
-
-def matches(message: Decoded, case: str | None, type_glob: str | None) -> bool:
-    """Whether a message passes the console's filters: case id, and type glob or part."""
-    if case and not message.concerns(case):
-        return False
-    if type_glob:
-        pattern = type_glob if any(c in type_glob for c in "*?[") else f"*{type_glob}*"
-        return fnmatch.fnmatchcase(message.ce_type.lower(), pattern.lower())
-    return True
 
 
 @router.get(

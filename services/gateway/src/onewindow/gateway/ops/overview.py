@@ -15,9 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.contracts.topics import REGISTRY
 from onewindow.contracts.v1.applications import FINAL_STATUSES
-from onewindow.gateway.ops.deadletters import DeadLetterId, actions_by_id
-from onewindow.gateway.ops.reading import BusReader
 from onewindow.gateway.readmodel.projection import VIEWS
+from onewindow.ops.deadletters import DeadLetterId, actions_by_id
+from onewindow.ops.reading import BusReader
 
 LISTED = 50  # cases listed per panel; the counts are complete
 

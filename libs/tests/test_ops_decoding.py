@@ -14,10 +14,9 @@ from onewindow.contracts.envelope import build_headers, new_envelope
 from onewindow.contracts.v1 import work_permit as wp
 from onewindow.contracts.v1.applications import Actor, SubmitApplication
 from onewindow.contracts.v1.common import ApplicationForm, Classification
-from onewindow.gateway.ops.console import matches
-from onewindow.gateway.ops.deadletters import DeadLetterId
-from onewindow.gateway.ops.decoding import REDACTED, decode, redact, summarise
-from onewindow.gateway.ops.reading import partition_of
+from onewindow.ops.deadletters import DeadLetterId
+from onewindow.ops.decoding import REDACTED, decode, matches, redact, summarise
+from onewindow.ops.reading import partition_of
 
 PREFIX = "t1."
 FORM: dict[str, Any] = {

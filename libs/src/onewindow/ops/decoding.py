@@ -1,13 +1,14 @@
 """Records of the bus as an operator reads them: decoded, summarised, personal data redacted.
 
-Used by the operators' console here and by `onewindow ops` (the command line), so both
-show a message the same way. Decoding never fails: a record whose envelope or payload
+Used by the gateway's operators' console and by `onewindow ops` (the command line), so
+both show a message the same way. Decoding never fails: a record whose envelope or payload
 cannot be read (the kind that ends up on a dead-letter topic) is shown with what could
 be read and the reason it could not.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -193,6 +194,16 @@ class Decoded:
             "data": self.data if show_personal_data else redact(self.data),
             "problem": self.problem,
         }
+
+
+def matches(message: Decoded, case: str | None, type_glob: str | None) -> bool:
+    """Whether a message passes the console's filters: case id, and type glob or part."""
+    if case and not message.concerns(case):
+        return False
+    if type_glob:
+        pattern = type_glob if any(c in type_glob for c in "*?[") else f"*{type_glob}*"
+        return fnmatch.fnmatchcase(message.ce_type.lower(), pattern.lower())
+    return True
 
 
 def header_text(headers: Iterable[tuple[str, bytes | None]]) -> dict[str, str]:
