@@ -23,10 +23,12 @@ from onewindow.gateway.adapters.upload_store import UploadStore
 from onewindow.gateway.api.problems import PROBLEM_BASE
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.application.uploads import Uploads
+from onewindow.gateway.domain.rates import StreamSlots
 from onewindow.gateway.entrypoints.applications import applications, officers
 from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
+from onewindow.gateway.entrypoints.rate_limits import limiter_from
 from onewindow.gateway.entrypoints.registry import registry
 from onewindow.gateway.entrypoints.uploads import body_limit, uploads
 from onewindow.gateway.ops import install_ops
@@ -133,6 +135,8 @@ def bootstrap(
     app.state.uploads = received
     app.state.identity_registry = identity
     app.state.projection = projection
+    app.state.rate_limiter = limiter_from(config)
+    app.state.stream_slots = StreamSlots(config.max_open_streams_per_account)
     app.state.readmodel_db = db
     install_ops(app, config)
     install_error_handlers(app)

@@ -38,6 +38,16 @@ class GatewaySettings(ServiceSettings):
     # How long a write to Kafka may take before the caller gets 503.
     publish_timeout_s: float = 15.0
 
+    # Rates (API.md v1.1: 429 with Retry-After), per account and minute, bursts as large;
+    # and per client address for all of them together.
+    rate_submissions_per_minute: float = 20
+    rate_uploads_per_minute: float = 60
+    rate_prechecks_per_minute: float = 60
+    rate_stream_opens_per_minute: float = 30
+    rate_per_address_per_minute: float = 6000
+    # Event streams one account may hold open at once.
+    max_open_streams_per_account: int = 5
+
     # The identity service's internal API, behind the clerks' registry routes.
     identity_url: str = Field(
         default="http://127.0.0.1:8082", validation_alias="ONEWINDOW_IDENTITY_URL"

@@ -22,6 +22,7 @@ branch on them:
 | `unsupported-media-type` | 415 | a body that is not JSON (an upload's: not a form); a file |
 | | | that is not a PDF, JPEG or PNG by content |
 | `validation-error` | 422 | the request breaks a rule; `errors` lists each `{loc, msg}` |
+| `too-many-requests` | 429 | the caller's account or address is over its rate; see `Retry-After` |
 | `idempotency-key-reused` | 422 | the same key was used with a different request |
 | `internal-error` | 500 | a fault of ours (never bad input) |
 | `upstream-unavailable` | 503 | Kafka or the identity service did not answer |
@@ -56,6 +57,7 @@ TITLES: dict[str, str] = {
     "unsupported-media-type": "Unsupported media type",
     "validation-error": "The request is not valid",
     "idempotency-key-reused": "Idempotency-Key reused with a different request",
+    "too-many-requests": "Too many requests",
     "internal-error": "Internal error",
     "upstream-unavailable": "A service behind the gateway is unavailable",
 }
@@ -69,6 +71,7 @@ NAME_OF_STATUS: dict[int, str] = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "too-many-requests",
     500: "internal-error",
     503: "upstream-unavailable",
 }

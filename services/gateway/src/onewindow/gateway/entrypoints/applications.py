@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from onewindow.contracts.v1.applications import Actor
@@ -24,6 +24,7 @@ from onewindow.gateway.entrypoints.dependencies import (
     optional_idempotency_key,
     require_roles,
 )
+from onewindow.gateway.entrypoints.rate_limits import enforce
 
 applications = APIRouter(prefix="/v1/applications", tags=["applications"])
 officers = APIRouter(prefix="/v1/applications", tags=["officers"])
@@ -44,10 +45,10 @@ ACCEPTED: dict[int | str, dict[str, Any]] = {
     status_code=202,
     summary="Submit a combined work and residence permit application",
     response_model=Accepted,
-    responses={**ACCEPTED, **responses(400, 401, 403, 409, 413, 415, 422, 503)},
+    responses={**ACCEPTED, **responses(400, 401, 403, 409, 413, 415, 422, 429, 503)},
 )
 async def submit_application(
-    body: ApplicationRequest, actor: Owner, key: Key, uses: Uses
+    body: ApplicationRequest, actor: Owner, key: Key, uses: Uses, request: Request
 ) -> JSONResponse:
     """Accepts the application (202 with `Location`) once the command is on the bus.
 
@@ -56,6 +57,7 @@ async def submit_application(
     An employer may submit only for its own USCC, and may name the employee's account
     (`applicant.account`); a verified applicant only for the passport it was verified for.
     """
+    enforce(request, "submissions", actor)
     form, account = to_form(body), body.applicant.account
     return respond(await uses.submit_application(actor, form, key, account=account))
 

@@ -15,6 +15,7 @@ from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain.uploads import ACCEPTED, MAX_UPLOAD_BYTES
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.forms import form_events
+from onewindow.gateway.entrypoints.rate_limits import enforce
 
 uploads = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 
@@ -66,7 +67,7 @@ def _uploads(request: Request) -> Uploads:
     response_model=UploadReceived,
     responses={
         201: {"model": UploadReceived, "description": "Stored; `Location` names it."},
-        **responses(400, 401, 403, 413, 415, 422, 503),
+        **responses(400, 401, 403, 413, 415, 422, 429, 503),
     },
     openapi_extra=FORM_SCHEMA,
 )
@@ -78,6 +79,7 @@ async def upload_document(request: Request, uploader: Uploader) -> JSONResponse:
     no further), and nothing of a refused upload is kept. Cite it in an application (or a
     supplement) as `{"kind": "…", "upload_id": "…"}`: only its uploader's cases may.
     """
+    enforce(request, "uploads", uploader)
     use = _uploads(request)
     upload = await use.receive(uploader, form_events(request, body_limit(use.limit)))
     body = UploadReceived(

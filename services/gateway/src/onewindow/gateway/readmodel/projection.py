@@ -210,6 +210,8 @@ class Projection:
         (what a rebuild fills before it replaces the live ones)."""
         self.db = db
         self.changed = asyncio.Condition()
+        # The event streams following each case: woken by that case's changes only.
+        self._watchers: dict[str, set[asyncio.Event]] = {}
         self.views = db[VIEWS + suffix]
         self.extensions = db[EXTENSIONS + suffix]
         self.permit_cases = db[PERMIT_CASES + suffix]
@@ -274,8 +276,23 @@ class Projection:
             upsert=True,
         )
         self._remember(application_id, [*applied, envelope.id][-APPLIED_KEPT:])
+        for woken in self._watchers.get(application_id, ()):
+            woken.set()
         async with self.changed:
             self.changed.notify_all()
+
+    def watch(self, application_id: str) -> asyncio.Event:
+        """An event set whenever this process changes the case's view (`unwatch` it)."""
+        woken = asyncio.Event()
+        self._watchers.setdefault(application_id, set()).add(woken)
+        return woken
+
+    def unwatch(self, application_id: str, woken: asyncio.Event) -> None:
+        watching = self._watchers.get(application_id)
+        if watching is not None:
+            watching.discard(woken)
+            if not watching:
+                del self._watchers[application_id]
 
     def _remember(self, application_id: str, applied: list[str]) -> None:
         self._applied[application_id] = applied

@@ -15,14 +15,18 @@ from onewindow.contracts.v1.applications import FINAL_STATUSES, Actor
 from onewindow.gateway.adapters.mongo import CaseOwners
 from onewindow.gateway.api.problems import ProblemError, responses
 from onewindow.gateway.domain.ownership import STAFF_ROLES, may_see
+from onewindow.gateway.domain.rates import StreamSlots
 from onewindow.gateway.entrypoints.dependencies import require_roles
+from onewindow.gateway.entrypoints.rate_limits import enforce, open_stream
 from onewindow.gateway.readmodel.projection import EXTENSIONS, VIEWS, Projection
 
 router = APIRouter(tags=["applications"])
 Followers = Annotated[Actor, Depends(require_roles("applicant", "employer", "officer", "operator"))]
 Officers = Annotated[Actor, Depends(require_roles("officer", "operator"))]
 INTERNAL = ("applied", "owner_sub", "submitted_by", "employer_uscc", "version", "classification")
-LIVE_POLL_S = 1.0
+# A stream is woken by its own case's changes in this process; it also reads the view
+# this often, for changes another gateway process applied.
+LIVE_POLL_S = 5.0
 
 
 def _db(request: Request) -> Any:
@@ -152,32 +156,50 @@ async def list_applications(
     }
 
 
+async def _admitted_stream(
+    application_id: str, request: Request, actor: Followers
+) -> tuple[Actor, StreamSlots]:
+    """Before any header is sent: the caller is within its pace of opening streams (else
+    429, before the database is asked anything), the case is the caller's (else 404), and
+    the caller holds fewer than its cap of open streams (else 429)."""
+    enforce(request, "streams", actor)
+    await _visible_case(request, actor, application_id)
+    return actor, open_stream(request, actor)
+
+
 @router.get(
     "/v1/applications/{application_id}/events",
     response_class=EventSourceResponse,
     summary="Live status of a case (Server-Sent Events); ends after the final status",
-    responses=responses(401, 403, 404),
+    responses=responses(401, 403, 404, 429),
 )
 async def application_events(
-    application_id: str, request: Request, actor: Followers
+    application_id: str,
+    request: Request,
+    admitted: Annotated[tuple[Actor, StreamSlots], Depends(_admitted_stream)],
 ) -> AsyncIterator[ServerSentEvent]:
-    view = await _visible_case(request, actor, application_id)
+    actor, slots = admitted
     projection = _projection(request)
+    woken = projection.watch(application_id)
     last: tuple[str, int] | None = None
-    while True:
-        doc = await _db(request)[VIEWS].find_one({"_id": application_id})
-        view = public_view(application_id, doc, staff=_is_staff(actor))
-        marker = (view["status"], len(view["timeline"]))
-        if marker != last:
-            last = marker
-            yield ServerSentEvent(event="status", data=view, id=str(len(view["timeline"])))
-            if view["status"] in FINAL_STATUSES and view.get("decision"):
+    try:
+        while True:
+            woken.clear()
+            doc = await _db(request)[VIEWS].find_one({"_id": application_id})
+            view = public_view(application_id, doc, staff=_is_staff(actor))
+            marker = (view["status"], len(view["timeline"]))
+            if marker != last:
+                last = marker
+                yield ServerSentEvent(event="status", data=view, id=str(len(view["timeline"])))
+                if view["status"] in FINAL_STATUSES and view.get("decision"):
+                    return
+            if await request.is_disconnected():
                 return
-        if await request.is_disconnected():
-            return
-        async with projection.changed:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(projection.changed.wait(), LIVE_POLL_S)
+                await asyncio.wait_for(woken.wait(), LIVE_POLL_S)
+    finally:
+        projection.unwatch(application_id, woken)
+        slots.release(actor.sub)
 
 
 @router.get(
