@@ -50,13 +50,3 @@ def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
         tz_aware=True,
         event_listeners=[_CountCommands()],
     )
-
-
-async def server_version(client: AsyncMongoClient[dict[str, Any]]) -> str:
-    """The server's own version string, plus FerretDB's when it is FerretDB."""
-    info = await client.admin.command("buildInfo")
-    version = str(info.get("version", "?"))
-    ferret = info.get("ferretdb")
-    if isinstance(ferret, dict) and "version" in ferret:
-        return f"FerretDB {ferret['version']} (MongoDB wire {version})"
-    return f"MongoDB {version}"

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.applications.application.mapping import integration_events
@@ -461,7 +460,3 @@ def _extension_decided(extension: Extension) -> app.ExtensionDecided:
         residence_permit=extension.residence,
         reasons=extension.closed.reasons,
     )
-
-
-def stored_types(events: list[BaseModel]) -> list[str]:
-    return [type(e).__name__ for e in events]

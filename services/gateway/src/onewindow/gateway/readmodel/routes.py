@@ -23,7 +23,6 @@ from onewindow.gateway.readmodel.projection import EXTENSIONS, VIEWS, Projection
 router = APIRouter(tags=["applications"])
 Followers = Annotated[Actor, Depends(require_roles("applicant", "employer", "officer", "operator"))]
 Officers = Annotated[Actor, Depends(require_roles("officer", "operator"))]
-INTERNAL = ("applied", "owner_sub", "submitted_by", "employer_uscc", "version", "classification")
 # A stream is woken by its own case's changes in this process; it also reads the view
 # this often, for changes another gateway process applied.
 LIVE_POLL_S = 5.0
