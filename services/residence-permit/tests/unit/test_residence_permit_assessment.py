@@ -9,7 +9,7 @@ import pytest
 
 from onewindow.contracts.v1.common import SUPPLEMENT_CODES, LegalBasis
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
-from onewindow.residence_permit.domain.errors import PermitNumberNeeded
+from onewindow.permits.permit import PermitNumberNeeded
 from onewindow.residence_permit.domain.events import Refused, Reserved, ReviewRequired
 from onewindow.residence_permit.domain.permit import ResidencePermit
 from onewindow.residence_permit.domain.policy import ARTICLES, published_policies

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from onewindow.permits.permit import REVOCATION_BASIS
 from onewindow.residence_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -22,7 +23,7 @@ from onewindow.residence_permit.domain.events import (
     ReviewRequired,
     Revoked,
 )
-from onewindow.residence_permit.domain.permit import REVOCATION_BASIS, ResidencePermit
+from onewindow.residence_permit.domain.permit import ResidencePermit
 from onewindow.residence_permit.domain.policy import published_policies
 
 POLICIES = published_policies()

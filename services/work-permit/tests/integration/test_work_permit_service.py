@@ -24,10 +24,10 @@ from onewindow.contracts.v1 import residence_permit as rp
 from onewindow.contracts.v1 import work_permit as wp
 from onewindow.devstack.bus import Bus
 from onewindow.devstack.pytest_plugin import Infrastructure
+from onewindow.permits.mongo_numbers import MongoPermitNumbers
 from onewindow.residence_permit.bootstrap import bootstrap as residence_bootstrap
 from onewindow.residence_permit.settings import ResidencePermitSettings
 from onewindow.runtime.clock import ManualClock
-from onewindow.work_permit.adapters.mongo_numbers import MongoPermitNumbers
 from onewindow.work_permit.bootstrap import bootstrap
 from onewindow.work_permit.domain.policy import published_policies
 from onewindow.work_permit.settings import WorkPermitSettings

@@ -9,7 +9,7 @@ import pytest
 
 from onewindow.contracts.v1.common import SUPPLEMENT_CODES, LegalBasis, Reason
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.work_permit.domain.errors import PermitNumberNeeded
+from onewindow.permits.permit import PermitNumberNeeded
 from onewindow.work_permit.domain.events import Refused, Reserved, ReviewRequired
 from onewindow.work_permit.domain.permit import WorkPermit
 from onewindow.work_permit.domain.policy import ARTICLES, published_policies

@@ -8,7 +8,7 @@ import pytest
 
 from onewindow.contracts.v1.common import Classification
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.work_permit.domain.errors import PermitNumberNeeded
+from onewindow.permits.permit import REVOCATION_BASIS, PermitNumberNeeded
 from onewindow.work_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -24,7 +24,7 @@ from onewindow.work_permit.domain.events import (
     ReviewRequired,
     Revoked,
 )
-from onewindow.work_permit.domain.permit import REVOCATION_BASIS, WorkPermit
+from onewindow.work_permit.domain.permit import WorkPermit
 from onewindow.work_permit.domain.policy import published_policies
 
 POLICIES = published_policies()

@@ -8,9 +8,7 @@ from onewindow.runtime.settings import ServiceSettings
 
 
 class ResidencePermitSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="RESIDENCE_PERMIT_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="RESIDENCE_PERMIT_")
 
     service_name: str = "residence-permit"
     http_port: int = 8084

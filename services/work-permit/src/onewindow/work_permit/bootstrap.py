@@ -1,57 +1,13 @@
-"""Wires the work-permit service's adapters; nothing is built at import time."""
+"""Wires the work-permit service: the permit kernel's adapters, subscription and timers
+around its use cases (`onewindow.permits.bootstrap`); nothing is built at import time.
+
+`bootstrap(settings, clock=, policies=, expiry_scan_interval_s=)` returns the HTTP app.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
-from onewindow.runtime.clock import Clock, clock_from_env
-from onewindow.runtime.eventstore import EventStore
-from onewindow.runtime.host import ServiceHost
-from onewindow.runtime.kafka import make_broker
-from onewindow.runtime.mongo import make_client
-from onewindow.runtime.outbox import OutboxRelay
-from onewindow.runtime.settings import ServiceSettings
-from onewindow.work_permit.adapters.mongo_numbers import MongoPermitNumbers
-from onewindow.work_permit.adapters.mongo_reservations import MongoReservations
+from onewindow.permits.bootstrap import PermitBootstrap
 from onewindow.work_permit.application.work_permits import WorkPermits
-from onewindow.work_permit.domain.policy import PolicyBook, published_policies
-from onewindow.work_permit.entrypoints.commands import subscribe_commands
-from onewindow.work_permit.entrypoints.expiry import expiry_scheduler
+from onewindow.work_permit.domain.policy import published_policies
 
-# How often lapsed reservations are looked for; a lapse is noticed at most this late.
-EXPIRY_SCAN_INTERVAL_S = 30.0
-
-
-def bootstrap(
-    settings: ServiceSettings,
-    *,
-    clock: Clock | None = None,
-    policies: PolicyBook | None = None,
-    expiry_scan_interval_s: float = EXPIRY_SCAN_INTERVAL_S,
-) -> FastAPI:
-    """The service's HTTP app, with its broker, database, command subscription, outbox
-    relay and expiry timer in the lifespan."""
-    clock = clock or clock_from_env()
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
-    mongo = make_client(settings.mongodb_url)
-    db = mongo[settings.database_name]
-    # The relay watches this store's appends itself; `wake` (a full look) is for others.
-    store = EventStore(db, clock=clock)
-    relay = OutboxRelay(store, broker, topic_prefix=settings.topic_prefix)
-    reservations = MongoReservations(db)
-    permits = WorkPermits(
-        store=store,
-        numbers=MongoPermitNumbers(db),
-        reservations=reservations,
-        policies=policies or published_policies(),
-        clock=clock,
-    )
-    subscribe_commands(broker, permits, settings.topic_prefix)
-    host = ServiceHost(
-        settings,
-        broker,
-        mongo,
-        on_start=(store.ensure_indexes, reservations.ensure_indexes),
-        background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
-    )
-    return host.build_app()
+bootstrap = PermitBootstrap(WorkPermits, published_policies)

@@ -8,9 +8,7 @@ from onewindow.runtime.settings import ServiceSettings
 
 
 class WorkPermitSettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="WORK_PERMIT_", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="WORK_PERMIT_")
 
     service_name: str = "work-permit"
     http_port: int = 8083

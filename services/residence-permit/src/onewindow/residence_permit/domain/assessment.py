@@ -8,8 +8,8 @@ from datetime import date
 
 from onewindow.contracts.v1.common import Reason, ResolvedDocument
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
+from onewindow.permits.dates import add_months, age_on
 from onewindow.residence_permit.domain import reasons
-from onewindow.residence_permit.domain.dates import add_months, age_on
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
 
 # What a supplement request names when the temporary residence registration number is

@@ -1,121 +1,50 @@
 """The residence permit's own history: stored domain events, past tense.
 
-Not the integration events of `onewindow.contracts.v1.residence_permit`; the one place
-that maps them is `application/mapping.py`. Each class name is its stored type name.
+The lifecycle every permit shares (`Refused`, `Revoked`, …) is the kernel's
+(`onewindow.permits.events`), re-exported here so the whole history reads from one
+module; these are what a residence permit adds. Each is stored as
+`residence-permit.<Event>.v<n>`.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from onewindow.permits import events as permit
+from onewindow.permits.events import DomainEvent as DomainEvent
+from onewindow.permits.events import IssueRejected as IssueRejected
+from onewindow.permits.events import OfficerDecisionRecorded as OfficerDecisionRecorded
+from onewindow.permits.events import PermitEvents
+from onewindow.permits.events import Refused as Refused
+from onewindow.permits.events import ReservationCancelled as ReservationCancelled
+from onewindow.permits.events import ReservationExpired as ReservationExpired
+from onewindow.permits.events import ReviewRequired as ReviewRequired
+from onewindow.permits.events import Revoked as Revoked
 
-from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode
 
-
-class DomainEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Assessed(DomainEvent):
+class Assessed(permit.Assessed):
     """The facts the permit was assessed on, kept for issue and extension."""
 
-    application_id: str
-    person_ref: str
-    application_date: date
     date_of_birth: date
-    passport_expires_on: date
 
 
-class Reserved(DomainEvent):
-    permit_number: str
-    reserved_until: datetime
+class Reserved(permit.Reserved):
+    """A residence permit's number held; its validity is fixed at issue, beside the work
+    permit's."""
 
 
-class Refused(DomainEvent):
-    reasons: tuple[Reason, ...]
-
-
-class ReviewRequired(DomainEvent):
-    reasons: tuple[Reason, ...]
-    missing_documents: tuple[str, ...] = ()
-
-
-class OfficerDecisionRecorded(DomainEvent):
-    decision: Literal["approve", "refuse"]
-    officer: str
-    reason: str = ""
-    recorded_at: datetime
-
-
-class Issued(DomainEvent):
-    permit_number: str
+class Issued(permit.Issued):
     work_permit_number: str
-    valid_until: date
-    issued_at: datetime
 
 
-class IssueRejected(DomainEvent):
-    """An issue was asked in a state that allows none; it changes nothing."""
-
-    state: str
-    rejected_at: datetime
-
-
-class ReservationCancelled(DomainEvent):
-    permit_number: str | None
-    reason: ReasonCode
-    cancelled_at: datetime
-
-
-class Revoked(DomainEvent):
-    """An issued permit withdrawn again (its counterpart could not be issued, or the case
-    was withdrawn while issuing). Its number stays spent: numbers are never reused."""
-
-    permit_number: str
-    reason: ReasonCode
-    legal_basis: LegalBasis
-    revoked_at: datetime
-
-
-class ReservationExpired(DomainEvent):
-    permit_number: str
-    expired_at: datetime
-
-
-class Extended(DomainEvent):
-    extension_id: str
-    permit_number: str
+class Extended(permit.Extended):
     work_permit_valid_until: date
-    previous_valid_until: date
-    valid_until: date
 
 
-class ExtensionRefused(DomainEvent):
-    extension_id: str
-    reasons: tuple[Reason, ...]
+class ExtensionRefused(permit.ExtensionRefused):
+    """An extension the residence permit cannot follow (it was never issued)."""
 
 
-STORED_TYPES: dict[str, type[DomainEvent]] = {
-    cls.__name__: cls
-    for cls in (
-        Assessed,
-        Reserved,
-        Refused,
-        ReviewRequired,
-        OfficerDecisionRecorded,
-        Issued,
-        IssueRejected,
-        ReservationCancelled,
-        ReservationExpired,
-        Revoked,
-        Extended,
-        ExtensionRefused,
-    )
-}
-
-
-def revive(type_name: str, data: dict[str, Any]) -> DomainEvent:
-    """The domain event stored under `type_name` with `data`."""
-    return STORED_TYPES[type_name].model_validate(data)
+RESIDENCE_PERMIT_EVENTS = PermitEvents(
+    "residence-permit", (Assessed, Reserved, Issued, Extended, ExtensionRefused)
+)

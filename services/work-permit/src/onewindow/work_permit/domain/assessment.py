@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocument
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
+from onewindow.permits.dates import add_months, add_years
 from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.classification import candidate_of, classify
-from onewindow.work_permit.domain.dates import add_months, add_years
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
 
 

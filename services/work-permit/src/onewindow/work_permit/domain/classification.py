@@ -25,7 +25,7 @@ from onewindow.contracts.v1.common import (
     ResolvedDocument,
 )
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.work_permit.domain.dates import age_on
+from onewindow.permits.dates import age_on
 from onewindow.work_permit.domain.policy import Category, PointsTable, Threshold, WorkPermitPolicy
 
 DirectCriterion = Literal["talent_recognition", "salary"]

@@ -1,100 +1,47 @@
 """The work permit's own history: stored domain events, past tense, in the domain's words.
 
-These are not the integration events of `onewindow.contracts.v1.work_permit`; the one place
-that maps them is `application/mapping.py`. Each class name is its stored type name, so a
-rename needs an upcaster in `STORED_TYPES`.
+The lifecycle every permit shares (`Refused`, `Revoked`, …) is the kernel's
+(`onewindow.permits.events`), re-exported here so the whole history reads from one
+module; these are what a work permit adds. Each is stored as `work-permit.<Event>.v<n>`.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from onewindow.contracts.v1.common import Classification, ReasonCode
+from onewindow.permits import events as permit
+from onewindow.permits.events import DomainEvent as DomainEvent
+from onewindow.permits.events import IssueRejected as IssueRejected
+from onewindow.permits.events import OfficerDecisionRecorded as OfficerDecisionRecorded
+from onewindow.permits.events import PermitEvents
+from onewindow.permits.events import Refused as Refused
+from onewindow.permits.events import ReservationCancelled as ReservationCancelled
+from onewindow.permits.events import ReservationExpired as ReservationExpired
+from onewindow.permits.events import ReviewRequired as ReviewRequired
+from onewindow.permits.events import Revoked as Revoked
 
-from onewindow.contracts.v1.common import Classification, LegalBasis, Reason, ReasonCode
 
-
-class DomainEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-
-class Assessed(DomainEvent):
+class Assessed(permit.Assessed):
     """The facts the permit was assessed on, kept for issue, approval and extension."""
 
-    application_id: str
-    person_ref: str
-    application_date: date
-    passport_expires_on: date
     contract_start: date
     contract_end: date
     employer_uscc: str
     classification: Classification
 
 
-class Reserved(DomainEvent):
-    permit_number: str
+class Reserved(permit.Reserved):
     valid_until: date
-    reserved_until: datetime
     classification: Classification
 
 
-class Refused(DomainEvent):
-    reasons: tuple[Reason, ...]
+class Issued(permit.Issued):
+    """The reserved permit issued, valid until the reservation said."""
 
 
-class ReviewRequired(DomainEvent):
-    reasons: tuple[Reason, ...]
-    missing_documents: tuple[str, ...] = ()
-
-
-class OfficerDecisionRecorded(DomainEvent):
-    decision: Literal["approve", "refuse"]
-    officer: str
-    reason: str = ""
-    recorded_at: datetime
-
-
-class Issued(DomainEvent):
-    permit_number: str
-    valid_until: date
-    issued_at: datetime
-
-
-class IssueRejected(DomainEvent):
-    """An issue was asked in a state that allows none; it changes nothing."""
-
-    state: str
-    rejected_at: datetime
-
-
-class ReservationCancelled(DomainEvent):
-    permit_number: str | None
-    reason: ReasonCode
-    cancelled_at: datetime
-
-
-class Revoked(DomainEvent):
-    """An issued permit withdrawn again (its counterpart could not be issued, or the case
-    was withdrawn while issuing). Its number stays spent: numbers are never reused."""
-
-    permit_number: str
-    reason: ReasonCode
-    legal_basis: LegalBasis
-    revoked_at: datetime
-
-
-class ReservationExpired(DomainEvent):
-    permit_number: str
-    expired_at: datetime
-
-
-class Extended(DomainEvent):
-    extension_id: str
-    permit_number: str
+class Extended(permit.Extended):
     contract_end: date
-    previous_valid_until: date
-    valid_until: date
 
 
 class ExtensionReverted(DomainEvent):
@@ -106,32 +53,10 @@ class ExtensionReverted(DomainEvent):
     reason: ReasonCode
 
 
-class ExtensionRefused(DomainEvent):
-    extension_id: str
+class ExtensionRefused(permit.ExtensionRefused):
     permit_number: str
-    reasons: tuple[Reason, ...]
 
 
-STORED_TYPES: dict[str, type[DomainEvent]] = {
-    cls.__name__: cls
-    for cls in (
-        Assessed,
-        Reserved,
-        Refused,
-        ReviewRequired,
-        OfficerDecisionRecorded,
-        Issued,
-        IssueRejected,
-        ReservationCancelled,
-        ReservationExpired,
-        Revoked,
-        Extended,
-        ExtensionReverted,
-        ExtensionRefused,
-    )
-}
-
-
-def revive(type_name: str, data: dict[str, Any]) -> DomainEvent:
-    """The domain event stored under `type_name` with `data`."""
-    return STORED_TYPES[type_name].model_validate(data)
+WORK_PERMIT_EVENTS = PermitEvents(
+    "work-permit", (Assessed, Reserved, Issued, Extended, ExtensionReverted, ExtensionRefused)
+)

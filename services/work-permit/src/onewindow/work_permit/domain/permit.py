@@ -1,17 +1,20 @@
 """The work permit: an event-sourced aggregate, one per application.
 
-Its methods decide and return the new domain events without changing the permit;
-`apply` is the only place state changes, so replaying the stored events rebuilds it.
+Its reservation lifecycle (officer's decision, cancel, renew, expire, lapse on issue) is
+the kernel's (`onewindow.permits.permit`); what is the work permit's own is here: the
+classification and assessment, the issue at the reserved validity, and the extension
+within its window (and its reversal when the residence permit cannot follow).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from typing import Literal
+from datetime import date, datetime
+from functools import partial
 
-from onewindow.contracts.v1.common import Classification, LegalBasis, Reason, ReasonCode
+from onewindow.contracts.v1.common import Classification, Reason, ReasonCode
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
+from onewindow.permits.permit import ASSESSABLE, Permit
+from onewindow.permits.policy import PolicyBook
 from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.assessment import (
     extended_validity,
@@ -21,7 +24,6 @@ from onewindow.work_permit.domain.assessment import (
     review_triggers,
 )
 from onewindow.work_permit.domain.classification import Candidate, classify
-from onewindow.work_permit.domain.errors import PermitNumberNeeded
 from onewindow.work_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -30,48 +32,17 @@ from onewindow.work_permit.domain.events import (
     ExtensionReverted,
     Issued,
     IssueRejected,
-    OfficerDecisionRecorded,
-    Refused,
-    ReservationCancelled,
-    ReservationExpired,
     Reserved,
-    ReviewRequired,
-    Revoked,
 )
-from onewindow.work_permit.domain.policy import PolicyBook
-
-State = Literal[
-    "new", "review_required", "reserved", "issued", "refused", "cancelled", "expired", "revoked"
-]
-ASSESSABLE: frozenset[State] = frozenset({"new", "review_required"})
-CANCELLABLE: frozenset[State] = frozenset({"new", "review_required", "reserved", "expired"})
-# The legal basis of a revocation (this project's policy identifier and article).
-REVOCATION_BASIS = LegalBasis(policy="one-window-2026.1-shanghai", article="§9.2")
+from onewindow.work_permit.domain.policy import WorkPermitPolicy
 
 
-class WorkPermit:
+class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
     """One applicant's work permit, from assessment to issue and extension."""
 
     def __init__(self, application_id: str) -> None:
-        self.application_id = application_id
-        self.state: State = "new"
-        self.assessed: Assessed | None = None
-        self.permit_number: str | None = None
-        self.valid_until: date | None = None
-        self.reserved_until: datetime | None = None
-        self.reasons: tuple[Reason, ...] = ()
-        self.extensions: set[str] = set()
-        self.revoked: Revoked | None = None
-        self.extended: dict[str, Extended] = {}
+        super().__init__(application_id)
         self.reverted: dict[str, ExtensionReverted] = {}
-
-    @classmethod
-    def replay(cls, application_id: str, events: Iterable[DomainEvent]) -> WorkPermit:
-        """The permit as its stored history left it."""
-        permit = cls(application_id)
-        for event in events:
-            permit.apply(event)
-        return permit
 
     @property
     def classification(self) -> Classification | None:
@@ -82,7 +53,7 @@ class WorkPermit:
     def assess(
         self,
         command: AssessWorkPermit,
-        policies: PolicyBook,
+        policies: PolicyBook[WorkPermitPolicy],
         now: datetime,
         today: date,
         permit_number: str | None = None,
@@ -106,123 +77,27 @@ class WorkPermit:
             ),
             policy,
         )
-        assessed = Assessed(
-            application_id=command.application_id,
-            person_ref=command.person_ref,
-            application_date=command.application_date,
-            passport_expires_on=command.passport_expires_on,
+        assessed = Assessed.of(
+            command,
             contract_start=command.position.contract_start,
             contract_end=command.position.contract_end,
             employer_uscc=command.employer.uscc,
             classification=classification,
         )
         refusals = refusal_reasons(command, classification, policy, today)
-        if refusals:
-            return [assessed, Refused(reasons=tuple(refusals))]
-        review = review_triggers(command, policy)
-        if review.reasons:
-            return [
-                assessed,
-                ReviewRequired(reasons=review.reasons, missing_documents=review.missing_documents),
-            ]
-        return [assessed, self._reservation(assessed, policies, now, permit_number)]
-
-    def record_officer_decision(
-        self,
-        decision: Literal["approve", "refuse"],
-        officer: str,
-        reason: str,
-        policies: PolicyBook,
-        now: datetime,
-        permit_number: str | None = None,
-    ) -> list[DomainEvent]:
-        """An officer's decision on a permit in review: approval reserves, refusal refuses.
-
-        Outside review it changes nothing. Approval raises `PermitNumberNeeded` without
-        a number.
-        """
-        if self.state != "review_required" or self.assessed is None:
-            return []
-        recorded = OfficerDecisionRecorded(
-            decision=decision, officer=officer, reason=reason, recorded_at=now
-        )
-        if decision == "refuse":
-            return [recorded, Refused(reasons=(reasons.refused_by_officer(officer, reason),))]
-        return [recorded, self._reservation(self.assessed, policies, now, permit_number)]
-
-    def _reservation(
-        self,
-        assessed: Assessed,
-        policies: PolicyBook,
-        now: datetime,
-        permit_number: str | None,
-    ) -> Reserved:
-        if permit_number is None:
-            raise PermitNumberNeeded(self.application_id)
-        policy = policies.in_force_on(assessed.application_date)
-        return Reserved(
-            permit_number=permit_number,
-            valid_until=permit_validity(
-                assessed.contract_start,
-                assessed.contract_end,
-                assessed.passport_expires_on,
-                policy,
-            ),
-            # Whole seconds, so every store keeps the moment exactly (BSON dates hold ms).
-            reserved_until=(now + timedelta(days=policy.reservation_days)).replace(microsecond=0),
-            classification=assessed.classification,
-        )
+        review = partial(review_triggers, command, policy)
+        return self._decided(assessed, refusals, review, policies, now, permit_number)
 
     def issue(self, now: datetime) -> list[DomainEvent]:
-        """Issue the reserved permit. From any other state, or once the reservation has
-        lapsed, the answer is an `IssueRejected` that changes nothing."""
-        number, valid_until = self.permit_number, self.valid_until
-        if self.state != "reserved" or number is None or valid_until is None:
+        """Issue the reserved permit, valid as reserved. From any other state, or once the
+        reservation has lapsed, the answer is an `IssueRejected` that changes nothing."""
+        valid_until = self.valid_until
+        if valid_until is None:  # never reserved
             return [IssueRejected(state=self.state, rejected_at=now)]
-        if self._lapsed(now):
-            return [
-                ReservationExpired(permit_number=number, expired_at=now),
-                IssueRejected(state="expired", rejected_at=now),
-            ]
-        return [Issued(permit_number=number, valid_until=valid_until, issued_at=now)]
-
-    def cancel_reservation(self, reason: ReasonCode, now: datetime) -> list[DomainEvent]:
-        """Compensation, answered in every state: a reservation (or a permit not yet
-        decided, or a lapsed reservation) is released; an issued permit is revoked. A permit
-        already released, refused or revoked gives the same answer again, so a saga that
-        asks twice is answered twice and its case never waits."""
-        if self.state == "issued" and self.permit_number is not None:
-            return [
-                Revoked(
-                    permit_number=self.permit_number,
-                    reason=reason,
-                    legal_basis=REVOCATION_BASIS,
-                    revoked_at=now,
-                )
-            ]
-        if self.state == "revoked" and self.revoked is not None:
-            return [self.revoked]
-        # A number is only named while it is reserved; an earlier one was never held.
-        number = self.permit_number if self.state == "reserved" else None
-        return [ReservationCancelled(permit_number=number, reason=reason, cancelled_at=now)]
-
-    def renew_reservation(self, policies: PolicyBook, now: datetime) -> list[DomainEvent]:
-        """Reserve again, under the same number, a reservation that lapsed (or is about to)
-        while the case waited; anything else cannot be renewed and is answered with an
-        `IssueRejected` naming the state."""
-        number, assessed = self.permit_number, self.assessed
-        if self.state not in ("reserved", "expired") or number is None or assessed is None:
-            return [IssueRejected(state=self.state, rejected_at=now)]
-        return [self._reservation(assessed, policies, now, number)]
-
-    def expire_reservation(self, now: datetime) -> list[DomainEvent]:
-        """Let a reservation never confirmed lapse once its period has passed."""
-        if self.state == "reserved" and self.permit_number is not None and self._lapsed(now):
-            return [ReservationExpired(permit_number=self.permit_number, expired_at=now)]
-        return []
-
-    def _lapsed(self, now: datetime) -> bool:
-        return self.reserved_until is not None and now >= self.reserved_until
+        return self._issue(
+            now,
+            lambda number, _: Issued(permit_number=number, valid_until=valid_until, issued_at=now),
+        )
 
     def extend(
         self,
@@ -230,7 +105,7 @@ class WorkPermit:
         permit_number: str,
         contract_end: date,
         requested_on: date,
-        policies: PolicyBook,
+        policies: PolicyBook[WorkPermitPolicy],
     ) -> list[DomainEvent]:
         """Extend an issued permit when asked 30–90 days before it expires (policy values);
         otherwise refuse with every reason, the window's dates among them. An extension
@@ -307,40 +182,33 @@ class WorkPermit:
             extension_id=extension_id, permit_number=permit_number, reasons=tuple(found)
         )
 
-    # -- state ---------------------------------------------------------------------------
+    # -- what the kernel asks of a work permit --------------------------------------------
 
-    def apply(self, event: DomainEvent) -> None:
-        """Change state by one event; the only place state changes."""
+    def _reserved(
+        self,
+        assessed: Assessed,
+        policy: WorkPermitPolicy,
+        permit_number: str,
+        reserved_until: datetime,
+    ) -> Reserved:
+        return Reserved(
+            permit_number=permit_number,
+            valid_until=permit_validity(
+                assessed.contract_start, assessed.contract_end, assessed.passport_expires_on, policy
+            ),
+            reserved_until=reserved_until,
+            classification=assessed.classification,
+        )
+
+    def _refused_by_officer(self, officer: str, reason: str) -> Reason:
+        return reasons.refused_by_officer(officer, reason)
+
+    def _apply_own(self, event: DomainEvent) -> None:
         match event:
-            case Assessed():
-                self.assessed = event
-            case Reserved():
-                self.state = "reserved"
-                self.permit_number = event.permit_number
-                self.valid_until = event.valid_until
-                self.reserved_until = event.reserved_until
-                self.reasons = ()
-            case Refused():
-                self.state, self.reasons = "refused", event.reasons
-            case ReviewRequired():
-                self.state, self.reasons = "review_required", event.reasons
-            case Issued():
-                self.state = "issued"
-            case ReservationCancelled():
-                if self.state != "refused":  # a refusal stays the permit's answer
-                    self.state = "cancelled"
-            case Revoked():
-                self.state, self.revoked = "revoked", event
-            case ReservationExpired():
-                self.state = "expired"
-            case Extended():
-                self.extensions.add(event.extension_id)
-                self.valid_until = event.valid_until
-                self.extended[event.extension_id] = event
             case ExtensionReverted():
                 self.reverted[event.extension_id] = event
                 self.valid_until = event.restored_valid_until
-            case ExtensionRefused():
-                self.extensions.add(event.extension_id)
-            case OfficerDecisionRecorded() | IssueRejected():
-                pass  # recorded for the audit trail; the state stays as it was
+            case Reserved():
+                self.valid_until = event.valid_until
+            case Assessed():
+                self.assessed = event

@@ -1,8 +1,18 @@
-"""Permit numbers: `<prefix>-<year>-<sequence>`, e.g. `RP-2026-000123`."""
+"""Permit numbers: `<prefix>-<year>-<sequence>`, e.g. `WP-2026-000123`."""
 
 from __future__ import annotations
 
-from onewindow.residence_permit.domain.policy import NumberFormat
+from typing import Protocol
+
+
+class NumberFormat(Protocol):
+    """How a permit's numbers are printed (each service's policy data says)."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def digits(self) -> int: ...
 
 
 def series(fmt: NumberFormat, year: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from onewindow.residence_permit.domain.policy import NumberFormat
+from onewindow.permits.numbers import NumberFormat
 
 
 class PermitNumbers(Protocol):

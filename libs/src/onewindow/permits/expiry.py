@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from onewindow.permits.service import PermitService
 from onewindow.runtime.outages import tick_failed
-from onewindow.work_permit.application.work_permits import WorkPermits
 
 log = logging.getLogger(__name__)
 
 
 def expiry_scheduler(
-    permits: WorkPermits, interval_s: float
+    permits: PermitService[Any, Any], interval_s: float
 ) -> Callable[[], Coroutine[Any, Any, None]]:
     """A background task that lets lapsed reservations expire every `interval_s` seconds.
 

@@ -1,4 +1,5 @@
-"""Permit numbers (`RP-2026-000123`): unique and never reused (see runtime.numbering)."""
+"""Permit numbers (`WP-2026-000123`, `RP-2026-000123`): unique and never reused (see
+runtime.numbering)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from onewindow.residence_permit.domain.numbers import permit_number, series
-from onewindow.residence_permit.domain.policy import NumberFormat
+from onewindow.permits.numbers import NumberFormat, permit_number, series
 from onewindow.runtime.numbering import UniqueNumbers
 
 

@@ -1,0 +1,70 @@
+"""A permit service's `bootstrap`: the kernel's adapters wired around the service's use
+cases. Nothing is built at import time; each call builds one service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from fastapi import FastAPI
+
+from onewindow.permits.commands import subscribe_commands
+from onewindow.permits.expiry import expiry_scheduler
+from onewindow.permits.mongo_numbers import MongoPermitNumbers
+from onewindow.permits.mongo_reservations import MongoReservations
+from onewindow.permits.policy import PolicyBook, PolicyT
+from onewindow.permits.service import PermitService
+from onewindow.runtime.clock import Clock, clock_from_env
+from onewindow.runtime.eventstore import EventStore
+from onewindow.runtime.host import ServiceHost
+from onewindow.runtime.kafka import make_broker
+from onewindow.runtime.mongo import make_client
+from onewindow.runtime.outbox import OutboxRelay
+from onewindow.runtime.settings import ServiceSettings
+
+# How often lapsed reservations are looked for; a lapse is noticed at most this late.
+EXPIRY_SCAN_INTERVAL_S = 30.0
+
+
+@dataclass(frozen=True)
+class PermitBootstrap(Generic[PolicyT]):
+    """Called with a service's settings, it returns the service's HTTP app."""
+
+    service: type[PermitService[Any, PolicyT]]
+    published_policies: Callable[[], PolicyBook[PolicyT]]
+
+    def __call__(
+        self,
+        settings: ServiceSettings,
+        *,
+        clock: Clock | None = None,
+        policies: PolicyBook[PolicyT] | None = None,
+        expiry_scan_interval_s: float = EXPIRY_SCAN_INTERVAL_S,
+    ) -> FastAPI:
+        """The service's HTTP app, with its broker, database, command subscription,
+        outbox relay and expiry timer in the lifespan."""
+        clock = clock or clock_from_env()
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+        mongo = make_client(settings.mongodb_url)
+        db = mongo[settings.database_name]
+        # The relay watches this store's appends itself; `wake` (a full look) is for others.
+        store = EventStore(db, clock=clock)
+        relay = OutboxRelay(store, broker, topic_prefix=settings.topic_prefix)
+        reservations = MongoReservations(db)
+        permits = self.service(
+            store=store,
+            numbers=MongoPermitNumbers(db),
+            reservations=reservations,
+            policies=policies or self.published_policies(),
+            clock=clock,
+        )
+        subscribe_commands(broker, permits, settings.topic_prefix)
+        host = ServiceHost(
+            settings,
+            broker,
+            mongo,
+            on_start=(store.ensure_indexes, reservations.ensure_indexes),
+            background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
+        )
+        return host.build_app()

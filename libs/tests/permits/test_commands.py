@@ -1,0 +1,49 @@
+"""Each command of a permit's vocabulary goes to the use case named for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from onewindow.permits.commands import MissingUseCase, use_cases
+from onewindow.permits.service import PermitService
+from onewindow.runtime.clock import ManualClock
+
+from .support import (
+    NOW,
+    PARKING_PERMIT,
+    POLICIES,
+    AssessParkingPermit,
+    CancelParkingPermitReservation,
+    ParkingPermit,
+    ParkingPermits,
+    ParkingPolicy,
+    RecordParkingPermitOfficerDecision,
+    RenewParkingPermitReservation,
+)
+
+
+def wired(service: type[PermitService[ParkingPermit, ParkingPolicy]]) -> Any:
+    # Routing reads names only: no port is used.
+    return service(None, None, None, POLICIES, ManualClock(NOW))  # type: ignore[arg-type]
+
+
+def test_every_command_goes_to_the_use_case_of_its_name() -> None:
+    permits = wired(ParkingPermits)
+    assert use_cases(permits) == {
+        AssessParkingPermit: permits.assess,
+        CancelParkingPermitReservation: permits.cancel_reservation,
+        RenewParkingPermitReservation: permits.renew_reservation,
+        RecordParkingPermitOfficerDecision: permits.record_officer_decision,
+    }
+
+
+def test_a_command_without_a_use_case_stops_the_service_from_starting() -> None:
+    class WithoutAssessment(PermitService[ParkingPermit, ParkingPolicy]):
+        kind = PARKING_PERMIT
+
+    with pytest.raises(
+        MissingUseCase, match=r"AssessParkingPermit needs WithoutAssessment\.assess"
+    ):
+        use_cases(wired(WithoutAssessment))  # type: ignore[arg-type]

@@ -1,1 +1,0 @@
-"""How commands reach the service: the command subscription and the expiry timer."""

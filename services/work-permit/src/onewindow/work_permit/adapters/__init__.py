@@ -1,1 +1,0 @@
-"""Adapters of the work-permit service: MongoDB collections beside the event store."""

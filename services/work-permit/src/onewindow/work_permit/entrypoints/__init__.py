@@ -1,1 +1,0 @@
-"""How work reaches the service: the command subscription and the expiry timer."""
