@@ -52,6 +52,7 @@ from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time, parse_headers
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
+from onewindow.runtime.errors import safe_description
 from onewindow.runtime.logs import message_context
 from onewindow.runtime.outages import OUTAGES, Outages
 from onewindow.runtime.ownership import forget_owned
@@ -223,7 +224,11 @@ class _Consumer:
         except (InvalidEnvelope, catalog.UnknownMessageType, ValidationError) as exc:
             log.warning(
                 "unreadable message set aside",
-                extra={"topic": record.topic, "offset": record.offset, "error": str(exc)},
+                extra={
+                    "topic": record.topic,
+                    "offset": record.offset,
+                    "error": safe_description(exc),
+                },
             )
             await self._dead_letter(record, exc, attempts=0)
             return
@@ -247,9 +252,15 @@ class _Consumer:
                     # for the partition's next owner, where it gets its full attempts.
                     raise
                 if attempt == self.max_attempts:
-                    log.exception(
+                    log.error(
                         "handler failed for good; message set aside",
-                        extra={"message_type": envelope.type, "attempts": attempt},
+                        extra={
+                            "message_type": envelope.type,
+                            "attempts": attempt,
+                            "error": safe_description(exc),
+                        },
+                        # A validation error's traceback would quote the submitted values.
+                        exc_info=None if isinstance(exc, ValidationError) else exc,
                     )
                     await self._dead_letter(record, exc, attempts=attempt)
                     return
@@ -260,7 +271,7 @@ class _Consumer:
                         "message_type": envelope.type,
                         "attempt": attempt,
                         "retry_in_s": delay,
-                        "error": repr(exc),
+                        "error": f"{type(exc).__name__}: {safe_description(exc)}",
                     },
                 )
                 await asyncio.sleep(delay)
@@ -273,7 +284,7 @@ class _Consumer:
         # Raising from here leaves the record unacknowledged: NACK_ON_ERROR seeks back.
         headers = {name: _text(value) for name, value in record.headers}
         headers |= {
-            "x-dlq-error": _one_line(str(error) or repr(error)),
+            "x-dlq-error": safe_description(error),
             "x-dlq-error-type": f"{type(error).__module__}.{type(error).__qualname__}",
             "x-dlq-attempts": str(attempts),
             "x-dlq-original-topic": record.topic,
@@ -341,7 +352,3 @@ async def _tolerant_parser(
 
 def _text(value: bytes | None) -> str:
     return (value or b"").decode("utf-8", errors="replace")
-
-
-def _one_line(text: str, limit: int = 2000) -> str:
-    return " ".join(text.split())[:limit]
