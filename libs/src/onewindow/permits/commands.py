@@ -40,10 +40,10 @@ def use_cases(permits: PermitService[Any, Any]) -> dict[type[Message], UseCase]:
     permit = vocabulary.__name__.removesuffix("Command")
     routes: dict[type[Message], UseCase] = {}
     for command in vars(sys.modules[vocabulary.__module__]).values():
-        if not (isinstance(command, type) and issubclass(command, vocabulary)):
+        if not isinstance(command, type) or not issubclass(command, vocabulary):
             continue
         if command is vocabulary:
-            continue
+            continue  # the base of them all
         name = re.sub(r"(?<!^)(?=[A-Z])", "_", command.__name__.replace(permit, "", 1)).lower()
         use_case = getattr(permits, name, None)
         if not callable(use_case):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, Literal, Protocol, Self, TypeVar
+from typing import Generic, Literal, Protocol, Self, TypeVar
 
 from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode
 from onewindow.permits.events import (
@@ -253,6 +253,3 @@ class Permit(ABC, Generic[AssessedT, PolicyT]):
             case _:
                 pass  # the assessed facts and the audit trail change no lifecycle state
         self._apply_own(event)
-
-
-AnyPermit = Permit[Any, Any]

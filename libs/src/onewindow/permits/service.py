@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -41,11 +41,12 @@ class PermitKind(Generic[PermitT]):
     stored: PermitEvents
     commands: type[Command]
     published: type[Event]
-    told: Told[PermitT] = field(default=nothing_more)
+    told: Told[PermitT] = nothing_more
 
     def __post_init__(self) -> None:
-        if self.stored.context != self.commands.CONTEXT:
-            raise ValueError(f"{self.commands.__name__} is not of {self.stored.context}")
+        for vocabulary in (self.commands, self.published):
+            if self.stored.context != vocabulary.CONTEXT:
+                raise ValueError(f"{vocabulary.__name__} is not of {self.stored.context}")
 
     @property
     def name(self) -> str:
