@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -50,4 +50,5 @@ def test_age_on(day: date, age: int) -> None:
 def test_adding_months_keeps_the_day_or_the_months_last(day: date, months: int) -> None:
     moved = add_months(day, months)
     assert (moved.year * 12 + moved.month) - (day.year * 12 + day.month) == months
-    assert moved.day == day.day or (moved.day < day.day and (moved + (date.resolution)).day == 1)
+    falls_back_to_the_last_day = moved.day < day.day and (moved + timedelta(days=1)).day == 1
+    assert moved.day == day.day or falls_back_to_the_last_day
