@@ -8,11 +8,11 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
-SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench
+SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos
 # Processes per consumer service under `make run` (the gateway runs once).
 REPLICAS ?= 1
 
-.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench clean-state
+.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ demo: ## against the running stack (`make run`): three cases, each timeline prin
 
 asyncapi: deps ## regenerate contracts/asyncapi/asyncapi.json from the services' FastStream apps (no network)
 	$(RUN) python -m onewindow.cli.asyncapi
+
+chaos: deps ## faults under load on a stack of its own (R1–R6); figures in chaos/results/latest.json (ARGS="--quick")
+	$(RUN) python -m chaos $(ARGS)
 
 bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check)
 	$(RUN) python -m bench $(ARGS)

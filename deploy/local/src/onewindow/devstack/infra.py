@@ -119,8 +119,10 @@ def ferretdb_binary() -> Path:
     return binary
 
 
-def _java(libs: Path, main: str, *args: str, heap: str = "256m") -> list[str]:
-    logs = state_dir() / "kafka" / "logs"
+def _java(
+    libs: Path, main: str, *args: str, heap: str = "256m", logs: Path | None = None
+) -> list[str]:
+    logs = logs or state_dir() / "kafka" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     return [
         "java",
@@ -342,13 +344,15 @@ def start_postgres() -> None:
     _ensure_database(bindir, run)
 
 
-def _client(program: Path, run: Path) -> list[str]:
-    return [str(program), "-h", str(run), "-p", str(PORTS.postgres), "-U", PG_ROLE]
+def _client(program: Path, run: Path, port: int | None = None) -> list[str]:
+    return [str(program), "-h", str(run), "-p", str(port or PORTS.postgres), "-U", PG_ROLE]
 
 
-def _answers(bindir: Path, run: Path) -> bool:
+def _answers(bindir: Path, run: Path, port: int | None = None) -> bool:
     ready = subprocess.run(
-        [*_client(bindir / "pg_isready", run), "-d", "postgres"], capture_output=True, check=False
+        [*_client(bindir / "pg_isready", run, port), "-d", "postgres"],
+        capture_output=True,
+        check=False,
     )
     return ready.returncode == 0
 
@@ -366,9 +370,11 @@ def _wait_for_postgres(bindir: Path, run: Path, timeout: float = 120.0) -> None:
         time.sleep(0.2)
 
 
-def _ensure_database(bindir: Path, run: Path, database: str = PG_DATABASE) -> None:
+def _ensure_database(
+    bindir: Path, run: Path, database: str = PG_DATABASE, port: int | None = None
+) -> None:
     created = subprocess.run(
-        [*_client(bindir / "createdb", run), database],
+        [*_client(bindir / "createdb", run, port), database],
         capture_output=True,
         text=True,
         check=False,
@@ -378,7 +384,7 @@ def _ensure_database(bindir: Path, run: Path, database: str = PG_DATABASE) -> No
     script = project_root() / "deploy/local/postgres/indexes.sql"
     applied = subprocess.run(
         [
-            *_client(bindir / "psql", run),
+            *_client(bindir / "psql", run, port),
             "-d",
             database,
             "-qv",
@@ -429,6 +435,8 @@ class DedicatedFerretDB:
     name: str
     port: int
     pool: int = 60
+    # A PostgreSQL cluster of its own instead of the stack's (so it can be killed too).
+    postgres: DedicatedPostgres | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_]+", self.name):
@@ -437,6 +445,11 @@ class DedicatedFerretDB:
     @property
     def managed(self) -> Managed:
         return Managed(f"ferretdb-{self.name}")
+
+    def _socket(self) -> tuple[Path, int]:
+        if self.postgres is not None:
+            return self.postgres.run_dir, self.postgres.port
+        return postgres_socket_dir(), PORTS.postgres
 
     @property
     def url(self) -> str:
@@ -448,16 +461,22 @@ class DedicatedFerretDB:
         return f"ferretdb_{self.name}"
 
     def postgresql_url(self) -> str:
+        run, port = self._socket()
         return (
-            f"postgres:///{self.postgres_database}?host={postgres_socket_dir()}"
-            f"&port={PORTS.postgres}&user={PG_ROLE}&pool_max_conns={self.pool}"
+            f"postgres:///{self.postgres_database}?host={run}"
+            f"&port={port}&user={PG_ROLE}&pool_max_conns={self.pool}"
         )
 
     def start(self) -> None:
         """Start it (and PostgreSQL with its database, when missing) unless it runs;
         return once it accepts connections. Whatever was stored through it is kept."""
-        start_postgres()
-        _ensure_database(postgres_bin(), postgres_socket_dir(), self.postgres_database)
+        if self.postgres is not None:
+            self.postgres.start()
+            run, port = self._socket()
+            _ensure_database(postgres_bin(), run, self.postgres_database, port=port)
+        else:
+            start_postgres()
+            _ensure_database(postgres_bin(), postgres_socket_dir(), self.postgres_database)
         if self.managed.pid() is None:
             if port_open(self.port):
                 raise RuntimeError(f"port {self.port} is taken by another process")
@@ -499,9 +518,16 @@ class DedicatedFerretDB:
         )
         return int(result.stdout.strip() or 0)
 
+    def kill(self) -> None:
+        """SIGKILL it (a crash); its data stays for `start`."""
+        self.managed.kill()
+
     def drop(self) -> None:
         """Stop it and delete its PostgreSQL database with everything stored through it."""
         self.stop()
+        if self.postgres is not None:
+            self.postgres.remove()
+            return
         _run(
             [
                 *_client(postgres_bin() / "dropdb", postgres_socket_dir()),
@@ -511,6 +537,178 @@ class DedicatedFerretDB:
             ],
             f"dropping {self.postgres_database}",
         )
+
+
+@dataclass(frozen=True)
+class DedicatedPostgres:
+    """A PostgreSQL cluster of one user's own (the chaos runs'): its own data folder and
+    socket folder (by default under the temporary folder, which the unprivileged database
+    user can reach), started like the stack's, so it can be killed and started again
+    without touching the stack's cluster."""
+
+    name: str
+    folder: Path | None = None
+    port: int = 5432
+
+    @property
+    def home(self) -> Path:
+        return self.folder or Path(tempfile.gettempdir()) / f"onewindow-postgres-{self.name}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def managed(self) -> Managed:
+        return Managed(f"postgres-{self.name}", stop_signal=signal.SIGINT)
+
+    def start(self) -> None:
+        """Initialise the cluster once, start it unless it runs; return once it answers."""
+        bindir = postgres_bin()
+        user = _postgres_user()
+        data, run = self.home / "data", self.run_dir
+        for folder in (self.home, run):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if user is not None:
+                shutil.chown(folder, user)
+        if self.managed.pid() is None:
+            if not (data / "PG_VERSION").is_file():
+                shutil.rmtree(data, ignore_errors=True)
+                _run(
+                    [
+                        str(bindir / "initdb"),
+                        f"--pgdata={data}",
+                        f"--username={PG_ROLE}",
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--locale=C",
+                    ],
+                    f"initialising PostgreSQL {self.name}",
+                    user=user,
+                )
+            (run / f".s.PGSQL.{self.port}.lock").unlink(missing_ok=True)
+            self.managed.start(
+                [
+                    str(bindir / "postgres"),
+                    "-D",
+                    str(data),
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    f"unix_socket_directories={run}",
+                    "-c",
+                    f"port={self.port}",
+                    "-c",
+                    "max_connections=200",
+                    "-c",
+                    "shared_buffers=128MB",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "log_min_messages=warning",
+                    "-c",
+                    "plan_cache_mode=force_custom_plan",
+                ],
+                user=user,
+            )
+        deadline = time.monotonic() + 120
+        while not _answers(bindir, run, self.port):
+            if self.managed.pid() is None:
+                tail = self.managed.log_file.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"PostgreSQL {self.name} exited during start:\n{tail}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL {self.name} did not answer on {run}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the server and every backend (a crash); its data stays for `start`."""
+        self.managed.kill()
+
+    def remove(self) -> None:
+        """Stop it and delete its folder."""
+        self.managed.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class DedicatedKafka:
+    """A Kafka 4.4 broker of one user's own (the chaos runs'): its own ports and data
+    folder, same jars and settings as the stack's, so it can be killed and started again
+    without touching the stack's broker."""
+
+    name: str
+    port: int
+    controller_port: int
+    folder: Path
+
+    @property
+    def managed(self) -> Managed:
+        return Managed(f"kafka-{self.name}")
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _config(self) -> Path:
+        data, logs = self.folder / "data", self.folder / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        template = (project_root() / "deploy/local/kafka/server.properties.template").read_text()
+        config = self.folder / "server.properties"
+        config.write_text(
+            template.replace("@KAFKA_PORT@", str(self.port))
+            .replace("@CONTROLLER_PORT@", str(self.controller_port))
+            .replace("@DATA_DIR@", str(data))
+        )
+        if not (data / "meta.properties").is_file():
+            libs = kafka_libs()
+            cluster_id = (
+                subprocess.run(
+                    _java(libs, "kafka.tools.StorageTool", "random-uuid", logs=logs),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
+            _run(
+                _java(
+                    libs,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    cluster_id,
+                    "-c",
+                    str(config),
+                    "--standalone",
+                    logs=logs,
+                ),
+                f"formatting Kafka {self.name}",
+            )
+        return config
+
+    def start(self, timeout: float = 240.0) -> None:
+        """Start it unless it runs; return once it accepts connections."""
+        if self.managed.pid() is None:
+            if port_open(self.port):
+                raise RuntimeError(f"port {self.port} is taken by another process")
+            config = self._config()
+            argv = _java(
+                kafka_libs(), "kafka.Kafka", str(config), heap="512m", logs=self.folder / "logs"
+            )
+            self.managed.start(argv)
+        wait_for_port(self.port, f"Kafka {self.name}", self.managed, timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the broker (a crash); its log stays for `start`."""
+        self.managed.kill()
+
+    def remove(self) -> None:
+        """Stop it and delete its data."""
+        self.managed.stop(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def install() -> None:

@@ -93,6 +93,17 @@ class Managed:
         self.pid_file.unlink(missing_ok=True)
         return True
 
+    def kill(self) -> bool:
+        """SIGKILL the process group at once (a crash, not a stop); True if it ran."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        _signal_group(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     try:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -49,6 +50,9 @@ def service_children(
     """Every service as supervised children: `replicas` processes of each consumer service,
     one gateway. `ports` gives replica 1's HTTP port per service (default: its own),
     `prefix` goes before every process name, `argv` replaces a service's command line."""
+    # A development stack: the gateway accepts the development signing key (unless the
+    # caller's environment names another ONEWINDOW_ENV).
+    env = {"ONEWINDOW_ENV": os.environ.get("ONEWINDOW_ENV", "development"), **env}
     children = []
     for service in SERVICES:
         count = 1 if service.name in SINGLE else replicas

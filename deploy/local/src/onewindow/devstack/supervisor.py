@@ -10,6 +10,9 @@ own when it restarts one, and keeps `Plan.state_file` up to date: per child its 
 restart count, last exit and state. SIGTERM stops it: every child gets SIGTERM (a graceful
 stop), SIGKILL after `stop_timeout_s`, then the supervisor exits.
 
+A file `<name>.hold` beside the state file holds that child's restart while it exists
+(an operator's or a test's way to keep one process down on purpose).
+
 Backoff: the first restart waits `backoff_base_s`, each quick failure after it twice as
 long up to `backoff_cap_s`; a child that ran `stable_after_s` starts the count again.
 """
@@ -87,6 +90,10 @@ class Plan:
     def stop(self) -> bool:
         """Stop the supervisor and, through it, every child; True if it ran."""
         return self.managed.stop(timeout=self.stop_timeout_s + 10)
+
+    def hold_file(self, child: Child) -> Path:
+        """While this file exists, `child` is not restarted."""
+        return Path(self.state_file).with_name(f"{child.name}.hold")
 
     def state(self) -> dict[str, dict[str, Any]]:
         """Each child's state as the supervisor last wrote it ({} before it wrote any)."""
@@ -208,7 +215,8 @@ class Supervisor:
                 if running.proc is not None and (code := running.proc.poll()) is not None:
                     self._exited(running, code)
                     changed = True
-                if running.restart_at is not None and time.monotonic() >= running.restart_at:
+                due = running.restart_at is not None and time.monotonic() >= running.restart_at
+                if due and not self.plan.hold_file(running.child).exists():
                     self._start(running)
                     self.say(
                         "process restarted",
