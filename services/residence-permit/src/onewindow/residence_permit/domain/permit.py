@@ -104,7 +104,9 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
         return Reserved(permit_number=permit_number, reserved_until=reserved_until)
 
     def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        return reasons.refused_by_officer(officer, reason)
+        # The reasons under review say what the officer refused: an upload-only review
+        # refused is `document_unverified`.
+        return reasons.refused_by_officer(officer, reason, under_review=self.reasons)
 
     def _apply_own(self, event: DomainEvent) -> None:
         if isinstance(event, Assessed):

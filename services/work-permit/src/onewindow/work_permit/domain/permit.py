@@ -201,7 +201,9 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
         )
 
     def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        return reasons.refused_by_officer(officer, reason)
+        # The reasons under review say what the officer refused: an upload-only review
+        # refused is `document_unverified`.
+        return reasons.refused_by_officer(officer, reason, under_review=self.reasons)
 
     def _apply_own(self, event: DomainEvent) -> None:
         match event:
