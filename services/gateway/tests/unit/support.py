@@ -308,7 +308,7 @@ def unit_gateway(routers: list[APIRouter] | None = None, **overrides: Any) -> Un
     """The gateway app over fakes; `overrides` change its settings."""
     clock = ManualClock(NOW)
     identity = Identity()
-    settings = GatewaySettings(jwt_secret=SECRET, jwt_audience=AUDIENCE, **overrides)
+    settings = GatewaySettings(**{"jwt_secret": SECRET, "jwt_audience": AUDIENCE, **overrides})
     app = bootstrap(
         settings,
         routers=routers or [],

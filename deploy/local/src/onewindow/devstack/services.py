@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ class Service:
         return f"http://127.0.0.1:{port or self.port}"
 
 
+DEVELOPMENT_ENV = "ONEWINDOW_ENV"
+
 SERVICES: tuple[Service, ...] = (
     Service("identity", "onewindow.identity", 8082),
     Service("work-permit", "onewindow.work_permit", 8083),
@@ -43,7 +46,13 @@ SERVICES: tuple[Service, ...] = (
 
 
 def start_service(service: Service, env: Mapping[str, str], managed: Managed | None = None) -> int:
-    """Start one service as its own OS process with this interpreter."""
+    """Start one service as its own OS process with this interpreter.
+
+    The local stack is a development stack: its services run with
+    `ONEWINDOW_ENV=development` (the gateway then accepts the development signing key),
+    unless the caller's environment names another.
+    """
+    env = {DEVELOPMENT_ENV: os.environ.get(DEVELOPMENT_ENV, "development"), **env}
     return (managed or service.process).start([sys.executable, "-m", service.module], env=env)
 
 

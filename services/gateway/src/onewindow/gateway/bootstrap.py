@@ -18,7 +18,7 @@ from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.adapters.identity import IdentityRegistry
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
-from onewindow.gateway.adapters.tokens import TokenVerifier
+from onewindow.gateway.adapters.tokens import TokenVerifier, check_token_settings, load_keys
 from onewindow.gateway.adapters.upload_store import UploadStore
 from onewindow.gateway.api.problems import PROBLEM_BASE
 from onewindow.gateway.application.gateway import Gateway
@@ -34,7 +34,7 @@ from onewindow.gateway.entrypoints.uploads import body_limit, uploads
 from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
-from onewindow.gateway.settings import GatewaySettings
+from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
 from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
@@ -114,12 +114,20 @@ def bootstrap(
     app = host.build_app()
     app.title, app.version, app.description = "One Window API", "v1", DESCRIPTION
     app.openapi_tags = OPENAPI_TAGS
+    check_token_settings(
+        environment=config.environment,
+        secret=config.jwt_secret,
+        issuer=config.jwt_issuer,
+        keys=bool(config.jwt_jwks),
+        development_secret=DEVELOPMENT_JWT_SECRET,
+    )
     app.state.tokens = TokenVerifier(
         secret=config.jwt_secret,
         audience=config.jwt_audience,
         issuer=config.jwt_issuer,
         leeway_s=config.jwt_leeway_s,
         clock=clock,
+        keys=load_keys(config.jwt_jwks) if config.jwt_jwks else None,
     )
     app.state.gateway = Gateway(
         claims=claims,

@@ -25,6 +25,12 @@ class GatewaySettings(ServiceSettings):
     jwt_audience: str = DEFAULT_AUDIENCE
     # When set, tokens must carry this `iss`; when empty, any issuer is accepted.
     jwt_issuer: str = ""
+    # The identity provider's public keys (JWKS): a file path or an http(s) URL; RS256 and
+    # ES256 tokens are verified against them by `kid`.
+    jwt_jwks: str = ""
+    # `development` (what `make run` and the tests set) accepts the development key and no
+    # issuer; anything else refuses to start with them.
+    environment: str = Field(default="production", validation_alias="ONEWINDOW_ENV")
     # Clock skew tolerated on `exp` and `nbf`, in seconds.
     jwt_leeway_s: float = 30.0
 

@@ -1,6 +1,7 @@
 """Bearer tokens: JWTs verified with PyJWT (API.md "Auth").
 
-A token is valid when its HS256 signature holds with the configured secret, its
+A token is valid when its signature holds — RS256 or ES256 against a key of the
+identity provider's JWKS (by `kid`), or HS256 with the configured secret — its
 audience is ours, it has not expired (by the injected clock, with a little
 leeway), its issuer is ours when one is configured, and its claims name a
 known role (`uscc` too, for an employer). An applicant's token may carry the
@@ -20,7 +21,9 @@ from onewindow.gateway.domain.binding import parse_passport_claim
 from onewindow.runtime.clock import Clock
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
-ALGORITHMS = ("HS256",)
+SHARED_SECRET_ALGORITHMS = ("HS256",)
+# The identity provider's (OIDC) algorithms, verified against its published keys.
+PUBLIC_KEY_ALGORITHMS = ("RS256", "ES256")
 ROLES: frozenset[str] = frozenset(get_args(Role))
 MAX_SUBJECT_LENGTH = 200
 
@@ -38,14 +41,34 @@ class TokenVerifier:
     clock: Clock
     issuer: str = ""
     leeway_s: float = 30.0
+    # The identity provider's public keys (a JWKS); None: shared-secret tokens only.
+    keys: jwt.PyJWKSet | None = None
+
+    def _key(self, token: str) -> tuple[Any, list[str]]:
+        """The key and algorithms a token is verified with, by its header."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("the token is not a valid JWT") from None
+        algorithm = header.get("alg")
+        if algorithm in PUBLIC_KEY_ALGORITHMS and self.keys is not None:
+            kid = header.get("kid")
+            for key in self.keys.keys:
+                if key.key_id == kid:
+                    return key.key, [str(algorithm)]
+            raise InvalidToken("the token's key (kid) is not one of the provider's")
+        if algorithm in SHARED_SECRET_ALGORITHMS and self.secret:
+            return self.secret, list(SHARED_SECRET_ALGORITHMS)
+        raise InvalidToken(f"tokens signed with {algorithm!r} are not accepted here")
 
     def verify(self, token: str) -> Actor:
         """The token's actor; `InvalidToken` says why not (safe to show the caller)."""
+        key, algorithms = self._key(token)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
-                self.secret,
-                algorithms=list(ALGORITHMS),
+                key,
+                algorithms=algorithms,
                 audience=self.audience,
                 issuer=self.issuer or None,
                 # Expiry and not-before are checked below against the injected clock.
@@ -98,6 +121,48 @@ class TokenVerifier:
         if role == "applicant":
             return Actor(sub=sub, role="applicant", passport=_verified_passport(claims))
         return Actor(sub=sub, role=role)
+
+
+def load_keys(source: str) -> jwt.PyJWKSet:
+    """The JWKS at `source`: a file path, or an http(s) URL (read once, at start)."""
+    if source.startswith(("http://", "https://")):
+        return jwt.PyJWKClient(source).get_jwk_set()
+    with open(source, encoding="utf-8") as handle:
+        return jwt.PyJWKSet.from_json(handle.read())
+
+
+# RFC 7518 §3.2: an HS256 key at least as long as the hash (256 bits).
+MIN_SECRET_BYTES = 32
+
+
+class InsecureConfiguration(RuntimeError):
+    """The gateway would accept tokens anyone can mint: it refuses to start."""
+
+
+def check_token_settings(
+    *, environment: str, secret: str, issuer: str, keys: bool, development_secret: str
+) -> None:
+    """Outside development, refuse the published development key and a missing issuer,
+    and insist on some way to verify tokens (a JWKS, or a secret of the deployment's own)."""
+    if environment == "development":
+        return
+    problems = []
+    if secret == development_secret:
+        problems.append(
+            "the development signing key is public: set GATEWAY_JWT_SECRET to a secret of "
+            "your own, or empty it and verify the identity provider's tokens "
+            "(GATEWAY_JWT_JWKS)"
+        )
+    elif secret and len(secret.encode()) < MIN_SECRET_BYTES:
+        problems.append(f"GATEWAY_JWT_SECRET is shorter than {MIN_SECRET_BYTES} bytes")
+    if not issuer:
+        problems.append("set GATEWAY_JWT_ISSUER: tokens must name their issuer")
+    if not secret and not keys:
+        problems.append("no way to verify tokens: set GATEWAY_JWT_JWKS (or a secret)")
+    if problems:
+        raise InsecureConfiguration(
+            f"refusing to start in {environment!r} (ONEWINDOW_ENV): " + "; ".join(problems)
+        )
 
 
 def _verified_passport(claims: dict[str, Any]) -> str | None:
