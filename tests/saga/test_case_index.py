@@ -12,6 +12,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from onewindow.applications.adapters.case_index import CaseIndex
 from onewindow.applications.application.handlers import Saga
 from onewindow.contracts.envelope import new_envelope
 from onewindow.contracts.v1.applications import Actor, SubmitApplication
@@ -36,8 +37,9 @@ async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict
 
 
 def saga(db: AsyncDatabase[dict[str, Any]]) -> Saga:
-    clock = ManualClock(NOW)
-    return Saga(store=EventStore(db, clock=clock), db=db, clock=clock, calendar=default_calendar())
+    clock, calendar = ManualClock(NOW), default_calendar()
+    index = CaseIndex(db, clock=clock, calendar=calendar)
+    return Saga(store=EventStore(db, clock=clock), index=index, clock=clock, calendar=calendar)
 
 
 async def test_a_redelivery_repairs_an_index_entry_lost_in_a_crash(

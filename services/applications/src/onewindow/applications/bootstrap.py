@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from onewindow.applications.adapters.case_index import CaseIndex
 from onewindow.applications.application.handlers import SOURCE, Saga
 from onewindow.applications.entrypoints.deadlines import run_deadline_timer
 from onewindow.applications.settings import ApplicationsSettings
@@ -37,7 +38,9 @@ def bootstrap(settings: ServiceSettings) -> FastAPI:
     store = EventStore(db, clock=clock)
     # The relay follows this store's appends itself; it rescans for strays periodically.
     relay = OutboxRelay(store, broker, topic_prefix=settings.topic_prefix)
-    saga = Saga(store=store, db=db, clock=clock, calendar=default_calendar())
+    calendar = default_calendar()
+    index = CaseIndex(db, clock=clock, calendar=calendar)
+    saga = Saga(store=store, index=index, clock=clock, calendar=calendar)
     for topic in READS:
         subscribe(
             broker,
@@ -50,10 +53,7 @@ def bootstrap(settings: ServiceSettings) -> FastAPI:
 
     async def prepare() -> None:
         await store.ensure_indexes()
-        await db.cases.create_index([("open", 1), ("clock", 1), ("due_on", 1)])
-        await db.cases.create_index([("status", 1), ("updated_at", 1)])
-        await db.cases.create_index([("open", 1), ("timer_due", 1)])
-        await db.extensions.create_index([("open", 1), ("timer_due", 1)])
+        await index.ensure_indexes()
 
     host = ServiceHost(
         settings,

@@ -8,16 +8,12 @@ same commands and the receivers ignore the repeats.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from pymongo.asynchronous.database import AsyncDatabase
-
+from onewindow.applications.adapters.case_index import CaseIndex
 from onewindow.applications.application.mapping import integration_events
 from onewindow.applications.domain import events as ev
 from onewindow.applications.domain.case import Case, Step
@@ -34,7 +30,6 @@ from onewindow.contracts.v1 import identity as idm
 from onewindow.contracts.v1 import residence_permit as rp
 from onewindow.contracts.v1 import work_permit as wp
 from onewindow.contracts.v1.common import PermitSide
-from onewindow.runtime import ownership
 from onewindow.runtime.calendar import WorkingCalendar
 from onewindow.runtime.clock import Clock, local_today
 from onewindow.runtime.eventstore import EventStore, Outgoing, Stream, outgoing
@@ -66,35 +61,14 @@ def load_extension(stream: Stream) -> Extension:
     )
 
 
-# Cases whose index entry the saga remembers (least recent out).
-REMEMBERED_CASES = 20_000
-
-
 @dataclass(eq=False)
 class Saga:
-    """The saga's handlers, wired with the store, the clock and the calendar."""
+    """The saga's handlers, wired with the store, the case index, the clock and calendar."""
 
     store: EventStore
-    db: AsyncDatabase[dict[str, Any]]
+    index: CaseIndex
     clock: Clock
     calendar: WorkingCalendar
-    # Index writes of one case are serialised (striped locks keep memory bounded).
-    _index_locks: tuple[asyncio.Lock, ...] = field(
-        default_factory=lambda: tuple(asyncio.Lock() for _ in range(64))
-    )
-    # What this process last wrote to each case's index entry, (version, fields): one
-    # case's messages reach one consumer, so the entry need not be read back, and a step
-    # that changes none of its fields writes nothing (dropped when partitions move).
-    _indexed: OrderedDict[str, tuple[int, dict[str, Any]]] = field(default_factory=OrderedDict)
-    _indexed_extensions: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
-
-    def __post_init__(self) -> None:
-        ownership.register(self)
-
-    def forget_all(self) -> None:
-        """Drop what this process remembers of the case index (partitions moved)."""
-        self._indexed.clear()
-        self._indexed_extensions.clear()
 
     # --- plumbing -------------------------------------------------------------------
 
@@ -143,69 +117,13 @@ class Saga:
 
         if await handle(self.store, stream_name, envelope.id, decide):
             if "case" in after:
-                await self._index(*after["case"])
+                await self.index.index_case(*after["case"])
             return
         # A redelivery: the commit stands, but the process may have died before the index
         # write that follows it, so the index is brought up to the stream (a no-op when
         # it is current: the entry's version says so).
         stream = await self.store.load_owned(stream_name)
-        await self._index(load_case(stream), stream.version)
-
-    async def _index(self, case: Case, version: int) -> None:
-        """The case index: what the deadline scheduler and operators filter on (rebuildable).
-
-        Written after the commit, and the commit's messages may already have caused the
-        next step (the relay publishes at once), so an older step's write can arrive
-        late: each write carries the stream version and never replaces a newer one.
-        """
-        if not case.application_id:
-            return
-        timer = case.next_timer(self.calendar)
-        fields = {
-            "status": case.status,
-            "open": case.is_open,
-            "clock": case.clock,
-            "due_on": case.due_on.isoformat() if case.due_on else None,
-            "escalated_for": case.escalated_for.isoformat() if case.escalated_for else None,
-            # The case's own timer: the sweeper finds every case whose timer is due.
-            "timer_due": timer.due.astimezone(UTC) if timer else None,
-            "timer_action": timer.action if timer else None,
-            "work": case.work.status,
-            "residence": case.residence.status,
-        }
-        async with self._index_locks[hash(case.application_id) % len(self._index_locks)]:
-            known = self._indexed.get(case.application_id)
-            if known is None:
-                shown = await self.db.cases.find_one(
-                    {"_id": case.application_id}, {"version": True}
-                )
-                known = (int(shown.get("version", 0)), {}) if shown is not None else (0, {})
-            if known[0] >= version:
-                return
-            if known[1] != fields:  # else nothing the index shows has changed
-                await self._write_index(case, version, fields)
-            self._indexed[case.application_id] = (version, fields)
-            self._indexed.move_to_end(case.application_id)
-            while len(self._indexed) > REMEMBERED_CASES:
-                self._indexed.popitem(last=False)
-
-    async def _write_index(self, case: Case, version: int, fields: dict[str, Any]) -> None:
-        await self.db.cases.update_one(
-            {"_id": case.application_id},
-            {"$set": {**fields, "updated_at": self.clock.now(), "version": version}},
-            upsert=True,
-        )
-        if case.status == "approved" and case.work.number:
-            await self.db.permits.update_one(
-                {"_id": case.work.number},
-                {
-                    "$set": {
-                        "application_id": case.application_id,
-                        "residence_permit_number": case.residence.number,
-                    }
-                },
-                upsert=True,
-            )
+        await self.index.index_case(load_case(stream), stream.version)
 
     def _today(self) -> date:
         return local_today(self.clock)
@@ -390,10 +308,10 @@ class Saga:
     # --- extensions -------------------------------------------------------------------
 
     async def _start_extension(self, message: app.RequestExtension, envelope: Envelope) -> None:
-        permit = await self.db.permits.find_one({"_id": message.work_permit_number})
+        application_id = await self.index.case_of_permit(message.work_permit_number)
         requested = ExtensionRequested(
             extension_id=message.extension_id,
-            application_id=permit["application_id"] if permit else None,
+            application_id=application_id,
             work_permit_number=message.work_permit_number,
             contract_end=message.contract_end,
             requested_by=message.requested_by,
@@ -424,28 +342,7 @@ class Saga:
         if not await handle(self.store, extension_stream(extension_id), envelope.id, decide):
             after[:] = [load_extension(await self.store.load_owned(extension_stream(extension_id)))]
         if after:
-            await self._index_extension(extension_id, after[0])
-
-    async def _index_extension(self, extension_id: str, extension: Extension) -> None:
-        """The extension index: the timer sweep and operators filter on it (rebuildable).
-        Written only when the extension's timer or state moves."""
-        timer = extension.next_timer()
-        fields = {
-            "open": extension.closed is None,
-            "timer_due": timer.due.astimezone(UTC) if timer else None,
-            "timer_action": timer.action if timer else None,
-            "outcome": extension.closed.outcome if extension.closed else None,
-        }
-        if self._indexed_extensions.get(extension_id) == fields:
-            return
-        await self.db.extensions.update_one(
-            {"_id": extension_id},
-            {"$set": {**fields, "updated_at": self.clock.now()}},
-            upsert=True,
-        )
-        self._indexed_extensions[extension_id] = fields
-        while len(self._indexed_extensions) > REMEMBERED_CASES:
-            self._indexed_extensions.popitem(last=False)
+            await self.index.index_extension(extension_id, after[0])
 
 
 def _extension_decided(extension: Extension) -> app.ExtensionDecided:

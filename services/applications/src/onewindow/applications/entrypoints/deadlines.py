@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 
+from onewindow.applications.adapters.case_index import Due
 from onewindow.applications.application.handlers import SOURCE, Saga
 from onewindow.applications.domain.case import Case, Step
-from onewindow.contracts.envelope import deterministic_id, new_envelope
+from onewindow.contracts.envelope import Envelope, deterministic_id, new_envelope
 from onewindow.runtime.clock import local_today
 from onewindow.runtime.outages import tick_failed
 
@@ -31,53 +32,40 @@ async def fire_due_timers(saga: Saga) -> int:
     """Act on every open case and extension whose timer is due; return how many fired."""
     now = saga.clock.now()
     fired = 0
-    query = {"open": True, "timer_due": {"$lte": now}}
-    cases = saga.db.cases.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP)
-    async for doc in cases:
-        application_id = str(doc["_id"])
-        due = doc["timer_due"]
-        cause = new_envelope(
-            TIMER_FIRED,
-            source=SOURCE,
-            correlation_id=application_id,
-            id=deterministic_id(application_id, f"timer:{doc.get('timer_action')}@{due}"),
-        )
+    for due in await saga.index.due_cases(now, TIMERS_PER_SWEEP):
         await saga.on_case(
-            application_id,
-            cause,
+            due.id,
+            _timer(due),
             lambda case: case.timer_fired(now=now, calendar=saga.calendar),
         )
         fired += 1
-    extensions = saga.db.extensions.find(query).sort("timer_due", 1).limit(TIMERS_PER_SWEEP)
-    async for doc in extensions:
-        extension_id = str(doc["_id"])
-        cause = new_envelope(
-            TIMER_FIRED,
-            source=SOURCE,
-            correlation_id=extension_id,
-            id=deterministic_id(
-                extension_id, f"timer:{doc.get('timer_action')}@{doc['timer_due']}"
-            ),
-        )
-        await saga.on_extension_timer(extension_id, cause, now)
+    for due in await saga.index.due_extensions(now, TIMERS_PER_SWEEP):
+        await saga.on_extension_timer(due.id, _timer(due), now)
         fired += 1
     return fired
+
+
+def _timer(due: Due) -> Envelope:
+    """The cause of a timer's firing: its id names the case and the timer, so two
+    replicas or a rerun act on it once."""
+    return new_envelope(
+        TIMER_FIRED,
+        source=SOURCE,
+        correlation_id=due.id,
+        id=deterministic_id(due.id, f"timer:{due.action}@{due.due}"),
+    )
 
 
 async def escalate_missed_deadlines(saga: Saga) -> int:
     """Escalate every open, running case past its due date; return how many were checked."""
     today = local_today(saga.clock)
     checked = 0
-    query = {"open": True, "clock": "running", "due_on": {"$lt": today.isoformat()}}
-    async for doc in saga.db.cases.find(query):
-        if doc.get("escalated_for") == doc["due_on"]:
-            continue
-        application_id = str(doc["_id"])
+    for application_id, due_on in await saga.index.past_due(today):
         cause = new_envelope(
             DEADLINE_CHECK,
             source=SOURCE,
             correlation_id=application_id,
-            id=deterministic_id(application_id, f"deadline:{doc['due_on']}"),
+            id=deterministic_id(application_id, f"deadline:{due_on}"),
         )
         await saga.on_case(application_id, cause, _deadline_check(today, saga.clock.now()))
         checked += 1
