@@ -149,12 +149,17 @@ async def examine(
     accepted: Iterable[str],
     *,
     poison: frozenset[str] = frozenset(),
+    since: float = 0.0,
 ) -> dict[str, Any]:
-    """The figures every scenario reports about the cases in `accepted`."""
+    """The figures every scenario reports about the cases in `accepted` (dead letters:
+    those written from `since` on)."""
     bootstrap, prefix = env["KAFKA_BOOTSTRAP_SERVERS"], env["ONEWINDOW_TOPIC_PREFIX"]
     ours = set(accepted)
     names = all_topic_names()
-    records = unique(await read_topics(bootstrap, [prefix + n for n in names]))
+    raw = await read_topics(bootstrap, [prefix + n for n in names])
+    # A dead letter keeps the envelope of the message it holds: never a repeat of it.
+    dead = [r for r in raw if r.topic.endswith(DLQ_SUFFIX) and r.timestamp >= since]
+    records = unique(r for r in raw if not r.topic.endswith(DLQ_SUFFIX))
     finals: dict[str, str] = {}
     for r in records:
         if r.type in FINAL_TYPES and r.key in ours:
@@ -164,7 +169,6 @@ async def examine(
     compensations = sum(1 for r in records if r.type in COMPENSATIONS and r.key in ours)
     sent = [r for r in records if r.type.endswith("NotificationSent.v1") and r.key in ours]
     notices = Counter(_notice(r) for r in sent)
-    dead = [r for r in records if r.topic.endswith(DLQ_SUFFIX)]
     numbers = await issued_numbers(env["MONGODB_URL"], namespace)
     duplicates = 0
     for issued in numbers.values():
@@ -188,6 +192,15 @@ async def examine(
         "compensations": compensations,
         "dead_letters": sum(1 for r in dead if r.correlation not in poison),
         "dead_letters_poison": sum(1 for r in dead if r.correlation in poison),
+        "dead_letter_list": [
+            {
+                "topic": r.topic.removeprefix(prefix),
+                "case": r.correlation,
+                "error": r.headers.get("x-dlq-error-type"),
+                "attempts": r.headers.get("x-dlq-attempts"),
+            }
+            for r in dead
+        ][:20],
         "final_times": sorted(
             r.timestamp for r in records if r.type in FINAL_TYPES and r.key in ours
         ),
@@ -217,34 +230,6 @@ async def committed(bootstrap: str) -> dict[tuple[str, str, int], int]:
             offsets = await admin.list_consumer_group_offsets(group)
             for tp, meta in offsets.items():
                 found[(group, tp.topic, tp.partition)] = meta.offset
-        return found
-    finally:
-        await admin.close()
-
-
-async def assignments(bootstrap: str, prefix: str, client_id: str) -> dict[str, list[int]]:
-    """For the consumer groups of this stack whose members call themselves `client_id`
-    (a service's name): each member's partitions, as "group/member" -> partitions."""
-    from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        groups = [g for g, _ in await admin.list_consumer_groups() if g.startswith(prefix)]
-        found: dict[str, list[int]] = {}
-        for response in await admin.describe_consumer_groups(groups) if groups else []:
-            for group in response.groups:
-                group_id, members = group[1], group[5]
-                for member in members:
-                    member_id, member_client = member[0], member[1]
-                    if member_client != client_id:
-                        continue
-                    raw = member[-1]
-                    parts: list[int] = []
-                    if raw:
-                        decoded = ConsumerProtocolMemberAssignment.decode(raw)
-                        parts = sorted(p for _, ps in decoded.assignment for p in ps)
-                    found[f"{group_id}/{member_id}"] = parts
         return found
     finally:
         await admin.close()
