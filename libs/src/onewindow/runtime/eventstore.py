@@ -42,7 +42,7 @@ from pymongo.errors import BulkWriteError
 from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, build_headers, deterministic_id, new_envelope
 from onewindow.contracts.message import Message
-from onewindow.runtime import ownership
+from onewindow.runtime import ownership, telemetry
 from onewindow.runtime.clock import Clock, SystemClock
 from onewindow.runtime.event_types import stored_name
 from onewindow.runtime.mongo import DUPLICATE_KEY
@@ -101,6 +101,7 @@ def outgoing(
         subject=subject,
         time=time,
     )
+    envelope = telemetry.following(envelope, cause)  # when tracing
     return Outgoing(catalog.topic_of(message).name, key, message, envelope)
 
 
@@ -390,7 +391,10 @@ def _entry(item: Outgoing) -> dict[str, Any]:
         "key": item.key,
         "type": item.envelope.type,
         "payload": item.message.model_dump_json(),
-        "headers": {name: value.decode("utf-8") for name, value in build_headers(item.envelope)},
+        # With the trace context and the flow's beginning of the message being handled.
+        "headers": telemetry.carried(
+            {name: value.decode("utf-8") for name, value in build_headers(item.envelope)}
+        ),
     }
 
 

@@ -33,6 +33,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from onewindow.runtime import telemetry
+from onewindow.runtime.kafka import connect_as
 from onewindow.runtime.logs import configure_logging
 from onewindow.runtime.settings import ServiceSettings
 from onewindow.runtime.subscriber import SHUTDOWN
@@ -195,6 +197,7 @@ class ServiceHost:
 
         for router in self._routers:
             app.include_router(router)
+        telemetry.instrument(app, self.broker)  # when tracing is on
         return app
 
 
@@ -270,4 +273,6 @@ def service_main(
     settings = settings_type()
     if args.port is not None:
         settings = settings.model_copy(update={"http_port": args.port})
+    connect_as(settings)  # this process's Kafka credentials
+    telemetry.configure(settings)  # traces, when an OTLP endpoint is set
     serve(bootstrap(settings), settings)

@@ -30,6 +30,7 @@ from typing import Any
 
 from faststream.kafka import KafkaBroker
 
+from onewindow.runtime import telemetry
 from onewindow.runtime.eventstore import EventStore, OutboxEntry, PendingCommit
 from onewindow.runtime.logs import message_context
 from onewindow.runtime.outages import OUTAGES, Outages, unavailable
@@ -227,6 +228,7 @@ class OutboxRelay:
         for commit in delivered:
             self._remember(commit)
             self._log_published(commit)
+            telemetry.published(commit.outbox, self._prefix)
         if failed:
             stream, error = next(iter(failed.items()))
             raise RelayFailed(
@@ -235,14 +237,16 @@ class OutboxRelay:
         return sum(len(commit.outbox) for commit in delivered)
 
     async def _send(self, entry: OutboxEntry) -> asyncio.Future[Any]:
-        return await self._broker.publish(
-            entry.payload.encode("utf-8"),
-            self._prefix + entry.topic,
-            key=entry.key.encode("utf-8"),
-            headers=dict(entry.headers),
-            correlation_id=entry.headers.get("ce_correlationid"),
-            no_confirm=True,
-        )
+        # Published under the trace context stored with the entry, when tracing.
+        with telemetry.publishing(entry.headers):
+            return await self._broker.publish(
+                entry.payload.encode("utf-8"),
+                self._prefix + entry.topic,
+                key=entry.key.encode("utf-8"),
+                headers=dict(entry.headers),
+                correlation_id=entry.headers.get("ce_correlationid"),
+                no_confirm=True,
+            )
 
     async def _mark_sent(self, commits: Sequence[PendingCommit]) -> None:
         await self._store.mark_sent(commits)

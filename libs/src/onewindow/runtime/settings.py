@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +24,24 @@ class InfraSettings(BaseSettings):
     # Prefix of every topic and consumer group; tests set it to run beside a live stack.
     topic_prefix: str = Field(default="", validation_alias="ONEWINDOW_TOPIC_PREFIX")
     log_level: str = Field(default="INFO", validation_alias="ONEWINDOW_LOG_LEVEL")
+
+    # How a process authenticates to Kafka: plaintext locally; on Kubernetes SASL
+    # SCRAM-SHA-512 over TLS as the service's own KafkaUser, whose ACLs let it write only
+    # its own topics (deploy/k8s). The CA file verifies the brokers' certificates.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    kafka_sasl_username: str = Field(default="", validation_alias="KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr = Field(
+        default=SecretStr(""), validation_alias="KAFKA_SASL_PASSWORD"
+    )
+    kafka_ssl_cafile: str = Field(default="", validation_alias="KAFKA_SSL_CAFILE")
+    # Traces go over OTLP/HTTP to this collector (e.g. http://otel-collector:4318); when
+    # empty, tracing is off and costs nothing (runtime.telemetry).
+    otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
 
 
 class ServiceSettings(InfraSettings):

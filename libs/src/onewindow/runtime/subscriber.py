@@ -52,6 +52,7 @@ from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time, parse_headers
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
+from onewindow.runtime import telemetry
 from onewindow.runtime.errors import safe_description
 from onewindow.runtime.logs import message_context
 from onewindow.runtime.outages import OUTAGES, Outages
@@ -232,10 +233,13 @@ class _Consumer:
             )
             await self._dead_letter(record, exc, attempts=0)
             return
-        with message_context(
-            correlation=envelope.correlation_id,
-            causation=envelope.causation_id,
-            message=envelope.id,
+        with (
+            message_context(
+                correlation=envelope.correlation_id,
+                causation=envelope.causation_id,
+                message=envelope.id,
+            ),
+            telemetry.consuming(record),
         ):
             await self._handle(record, payload, envelope)
 
@@ -311,6 +315,7 @@ class _Consumer:
                 extra={"dlq": self.topic + DLQ_SUFFIX, "offset": record.offset},
             )
             raise
+        telemetry.dead_lettered(record.topic, self.group)
         log.error(
             "message sent to the dead-letter topic",
             extra={
