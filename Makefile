@@ -8,11 +8,11 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
-SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos
+SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos deploy/k8s/tools
 # Processes per consumer service under `make run` (the gateway runs once).
 REPLICAS ?= 1
 
-.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state
+.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state manifests manifests-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,13 @@ chaos: deps ## faults under load on a stack of its own (R1–R6); figures in cha
 
 bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check)
 	$(RUN) python -m bench $(ARGS)
+
+manifests: deps ## regenerate deploy/k8s's KafkaTopics and KafkaUsers (topic registry) and resources (bench)
+	$(RUN) python -m deploy.k8s.tools.manifests
+
+manifests-check: deps ## render every overlay (pinned kustomize) and validate it offline; also run by `make test`
+	$(RUN) python -m deploy.k8s.tools.manifests --check
+	$(RUN) python -m deploy.k8s.tools.check
 
 lint: deps ## ruff lint and format check only
 	$(RUN) ruff check .

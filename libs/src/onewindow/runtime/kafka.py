@@ -12,8 +12,10 @@ them: plaintext locally, SASL SCRAM-SHA-512 over TLS on Kubernetes (deploy/k8s).
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from onewindow.runtime.settings import InfraSettings
@@ -44,6 +46,11 @@ def kafka_security(settings: InfraSettings) -> BaseSecurity | None:
         ssl_context=context,
         use_ssl=context is not None,
     )
+
+
+def client_options(settings: InfraSettings) -> dict[str, Any]:
+    """The same security as options of aiokafka's own clients (admin, consumer)."""
+    return parse_security(kafka_security(settings))
 
 
 def connect_as(settings: InfraSettings) -> None:

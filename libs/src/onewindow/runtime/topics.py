@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -14,10 +15,17 @@ TOPIC_ALREADY_EXISTS = 36
 
 
 async def ensure_topics(
-    bootstrap_servers: str, prefix: str = "", replication_factor: int = 1
+    bootstrap_servers: str,
+    prefix: str = "",
+    replication_factor: int = 1,
+    **client_options: Any,
 ) -> list[str]:
-    """Create every missing topic of the registry (and `.dlq` twin); return those created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="onewindow-topics")
+    """Create every missing topic of the registry (and `.dlq` twin); return those created.
+
+    `client_options` are aiokafka's connection options (`kafka.client_options`)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap_servers, client_id="onewindow-topics", **client_options
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())
