@@ -25,6 +25,7 @@ import functools
 import inspect
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,10 +58,11 @@ def kustomize_binary() -> Path:
     binary = ROOT / ".state" / "bin" / f"kustomize-{version[1]}"
     if not binary.exists():
         binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_suffix(".partial")
+        partial = binary.with_suffix(f".{os.getpid()}.partial")  # builders may race
+        go = shutil.which("go") or "/usr/local/go/bin/go"
         print(f"building kustomize {version[1]} with Go (once) ...", file=sys.stderr)
         subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(partial), "sigs.k8s.io/kustomize/kustomize/v5"],
+            [go, "build", "-trimpath", "-o", str(partial), "sigs.k8s.io/kustomize/kustomize/v5"],
             cwd=TOOL,
             check=True,
             env={**os.environ, "GOFLAGS": "-mod=readonly"},
