@@ -1,7 +1,8 @@
 """One application is one trace (issue 16): every service its own OS process, exporting
 over OTLP/HTTP to a collector this test runs on loopback, which writes each span it
 receives to a file; the test reads the file and follows the parent links from the
-gateway's POST, through Kafka, to the saga's decision."""
+gateway's POST, through Kafka, to the saga's decision. The saga's /metrics count the same
+decision and its latency, as the Grafana dashboard reads them."""
 
 from __future__ import annotations
 
@@ -10,16 +11,19 @@ import gzip
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from prometheus_client.parser import text_string_to_metric_families
 
 from onewindow.cli.seeding import Gateway, Person
 from onewindow.devstack.pytest_plugin import Infrastructure, RunningServices, run_services
@@ -134,13 +138,29 @@ async def test_one_application_is_one_trace_from_the_post_to_the_decision(
     try:
         anna = Person()
         await gateway.register(anna, health_issued=TODAY - timedelta(days=30))
+        started = time.monotonic()
         response = await gateway.submit(anna, gateway.application(anna, today=TODAY))
         assert response.status_code == 202, response.text
         application_id = response.json()["id"]
         case = await gateway.wait_for(anna, application_id, {"approved", "refused"})
         assert case["status"] == "approved", case
+        elapsed = time.monotonic() - started
     finally:
         await gateway.close()
+
+    # The dashboard's decision figures, from the saga's /metrics: one decision published,
+    # its latency counted from the POST (so no longer than the test waited for it).
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(system.urls["applications"] + "/metrics")).text
+    approved = "onewindow.applications.ApplicationApproved.v1"
+    samples = {
+        (sample.name, sample.labels.get("type")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert samples[("onewindow_messages_published_total", approved)] == 1
+    assert samples[("onewindow_flow_latency_seconds_count", approved)] == 1
+    assert 0 < samples[("onewindow_flow_latency_seconds_sum", approved)] <= elapsed + 1
 
     def decision_published() -> list[Span]:
         spans = collector.spans()
