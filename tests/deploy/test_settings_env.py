@@ -78,9 +78,15 @@ def compose_env(service: str) -> dict[str, str]:
 def test_the_manifests_set_exactly_the_settings_of_each_service(overlay: str, service: str) -> None:
     names = setting_names(SETTINGS[service])
     env = manifest_env(overlay, service)
-    assert sorted(set(env) - names) == [], "set in the manifests, read by no setting"
+    assert sorted(set(env) - names) == [], (
+        f"set in the manifests, read by no setting of {service}: remove them from "
+        f"deploy/k8s/base/services/{service}.env (or {service}.yaml)"
+    )
     unset = {n for n in names - set(env) if not any(n.endswith(x) for x in NOT_DEPLOYMENT_SETTINGS)}
-    assert sorted(unset) == [], "settings the manifests leave to their defaults"
+    assert sorted(unset) == [], (
+        f"settings of {service} the manifests leave to their defaults: add them to "
+        f"deploy/k8s/base/services/{service}.env (a secret as a secretKeyRef in {service}.yaml)"
+    )
 
 
 @pytest.mark.parametrize("service", sorted(SETTINGS))
