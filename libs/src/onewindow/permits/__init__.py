@@ -9,6 +9,7 @@ events and the few lines that make its permit different. Everything else is here
 - `service`: the use cases every permit has and the decide-and-allocate step;
 - `publication`: stored events to integration events, by name;
 - `commands`: the command subscription, each command to the use case named for it;
+- `preview`: a dry run of an assessment (the gateway's pre-check asks it over HTTP);
 - `ports`, `mongo_numbers`, `mongo_reservations`, `expiry`, `bootstrap`: the plumbing;
 - `numbers`, `dates`: permit numbers and calendar arithmetic in the rules' words.
 """

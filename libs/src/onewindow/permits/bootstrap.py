@@ -3,11 +3,11 @@ cases. Nothing is built at import time; each call builds one service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from onewindow.permits.commands import subscribe_commands
 from onewindow.permits.expiry import expiry_scheduler
@@ -27,12 +27,19 @@ from onewindow.runtime.settings import ServiceSettings
 EXPIRY_SCAN_INTERVAL_S = 30.0
 
 
+def no_routes(service: PermitService[Any, Any]) -> Sequence[APIRouter]:
+    """A service with no HTTP routes of its own (beyond health, readiness and metrics)."""
+    return ()
+
+
 @dataclass(frozen=True)
 class PermitBootstrap(Generic[PolicyT]):
     """Called with a service's settings, it returns the service's HTTP app."""
 
     service: type[PermitService[Any, PolicyT]]
     published_policies: Callable[[], PolicyBook[PolicyT]]
+    # The service's own HTTP routes over its use cases (its assessment preview).
+    routes: Callable[[PermitService[Any, PolicyT]], Sequence[APIRouter]] = no_routes
 
     def __call__(
         self,
@@ -64,6 +71,7 @@ class PermitBootstrap(Generic[PolicyT]):
             settings,
             broker,
             mongo,
+            routers=self.routes(permits),
             on_start=(store.ensure_indexes, reservations.ensure_indexes),
             background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
         )

@@ -18,16 +18,19 @@ from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.adapters.identity import IdentityRegistry
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
+from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
 from onewindow.gateway.adapters.tokens import TokenVerifier, check_token_settings, load_keys
 from onewindow.gateway.adapters.upload_store import UploadStore
 from onewindow.gateway.api.problems import PROBLEM_BASE
 from onewindow.gateway.application.gateway import Gateway
+from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain.rates import StreamSlots
 from onewindow.gateway.entrypoints.applications import applications, officers
 from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
+from onewindow.gateway.entrypoints.prechecks import prechecks
 from onewindow.gateway.entrypoints.rate_limits import limiter_from
 from onewindow.gateway.entrypoints.registry import registry
 from onewindow.gateway.entrypoints.uploads import body_limit, uploads
@@ -35,6 +38,7 @@ from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
 from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
+from onewindow.runtime.calendar import default_calendar
 from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
@@ -44,6 +48,7 @@ from onewindow.runtime.subscriber import subscribe
 
 ROUTERS: list[APIRouter] = [
     applications,
+    prechecks,
     officers,
     uploads,
     extensions,
@@ -72,8 +77,10 @@ def bootstrap(
     routers: Sequence[APIRouter] = (),
     clock: Clock | None = None,
     identity_transport: httpx.AsyncBaseTransport | None = None,
+    permits_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The gateway's HTTP app, with its broker, database and identity client in the lifespan."""
+    """The gateway's HTTP app, with its broker, database and the clients of identity and
+    the permit services (`*_transport` replace their network, in tests) in the lifespan."""
     config = (
         settings
         if isinstance(settings, GatewaySettings)
@@ -87,6 +94,14 @@ def bootstrap(
             base_url=config.identity_url,
             timeout=config.identity_timeout_s,
             transport=identity_transport,
+        )
+    )
+    previews = AssessmentPreviews(
+        *(
+            httpx.AsyncClient(
+                base_url=url, timeout=config.permits_timeout_s, transport=permits_transport
+            )
+            for url in (config.work_permit_url, config.residence_permit_url)
         )
     )
     db = mongo[config.database_name]
@@ -109,7 +124,7 @@ def bootstrap(
         mongo,
         routers=[*ROUTERS, *routers],
         on_start=[claims.ensure_indexes, projection.ensure_indexes, upload_store.ensure_indexes],
-        on_stop=[identity.close],
+        on_stop=[identity.close, previews.close],
     )
     app = host.build_app()
     app.title, app.version, app.description = "One Window API", "v1", DESCRIPTION
@@ -141,6 +156,13 @@ def bootstrap(
         uploads=received,
     )
     app.state.uploads = received
+    app.state.prechecks = Prechecks(
+        registry=identity,
+        previews=previews,
+        uploads=received,
+        clock=clock,
+        calendar=default_calendar(),
+    )
     app.state.identity_registry = identity
     app.state.projection = projection
     app.state.rate_limiter = limiter_from(config)

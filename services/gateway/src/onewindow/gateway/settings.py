@@ -59,3 +59,11 @@ class GatewaySettings(ServiceSettings):
         default="http://127.0.0.1:8082", validation_alias="ONEWINDOW_IDENTITY_URL"
     )
     identity_timeout_s: float = 5.0
+    # The permit services' internal assessment previews, behind the pre-check.
+    work_permit_url: str = Field(
+        default="http://127.0.0.1:8083", validation_alias="ONEWINDOW_WORK_PERMIT_URL"
+    )
+    residence_permit_url: str = Field(
+        default="http://127.0.0.1:8084", validation_alias="ONEWINDOW_RESIDENCE_PERMIT_URL"
+    )
+    permits_timeout_s: float = 5.0

@@ -1,13 +1,29 @@
 """Wires the work-permit service: the permit kernel's adapters, subscription and timers
-around its use cases (`onewindow.permits.bootstrap`); nothing is built at import time.
+around its use cases (`onewindow.permits.bootstrap`), and the internal preview of an
+assessment that the gateway's pre-check asks; nothing is built at import time.
 
 `bootstrap(settings, clock=, policies=, expiry_scan_interval_s=)` returns the HTTP app.
 """
 
 from __future__ import annotations
 
-from onewindow.permits.bootstrap import PermitBootstrap
-from onewindow.work_permit.application.work_permits import WorkPermits
-from onewindow.work_permit.domain.policy import published_policies
+from collections.abc import Sequence
+from typing import Any
 
-bootstrap = PermitBootstrap(WorkPermits, published_policies)
+from fastapi import APIRouter
+
+from onewindow.contracts.v1.work_permit import AssessWorkPermit
+from onewindow.permits.bootstrap import PermitBootstrap
+from onewindow.permits.preview import preview_router
+from onewindow.permits.service import PermitService
+from onewindow.work_permit.application.work_permits import WorkPermits
+from onewindow.work_permit.domain.policy import WorkPermitPolicy, published_policies
+
+
+def routes(permits: PermitService[Any, WorkPermitPolicy]) -> Sequence[APIRouter]:
+    """`POST /internal/assessments/preview`: what an assessment would answer now."""
+    assert isinstance(permits, WorkPermits)
+    return [preview_router(AssessWorkPermit, permits.preview_assessment)]
+
+
+bootstrap = PermitBootstrap(WorkPermits, published_policies, routes)

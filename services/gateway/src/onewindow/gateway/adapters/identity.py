@@ -1,4 +1,5 @@
-"""The identity service's internal registry API, behind the clerks' routes.
+"""The identity service's internal registry API, behind the clerks' routes and the
+pre-check (which reads what the registry holds for an application).
 
 The gateway has checked the caller (a clerk) and the input; identity answers
 once the write is durable. Its answer is passed on as it is; when identity does
@@ -7,15 +8,19 @@ not answer (down, timing out, failing) the caller gets a 503 problem.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
 
 from onewindow.contracts.v1.applications import Actor
+from onewindow.contracts.v1.common import Employer
 from onewindow.gateway.domain.errors import UpstreamUnavailable
+from onewindow.gateway.domain.precheck import Certificate, RegistryFacts
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +44,11 @@ class IdentityRegistry:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
-    async def get(self, path: str, actor: Actor) -> RegistryAnswer:
-        """GET `/internal/registry/<path>`."""
-        return await self._call("GET", path, actor, None)
+    async def get(
+        self, path: str, actor: Actor, params: dict[str, str] | None = None
+    ) -> RegistryAnswer:
+        """GET `/internal/registry/<path>` (with a query of `params`)."""
+        return await self._call("GET", path, actor, None, params)
 
     async def put(self, path: str, actor: Actor, body: dict[str, Any]) -> RegistryAnswer:
         """PUT `/internal/registry/<path>` with a JSON body."""
@@ -51,12 +58,19 @@ class IdentityRegistry:
         await self.client.aclose()
 
     async def _call(
-        self, method: str, path: str, actor: Actor, body: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        actor: Actor,
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None = None,
     ) -> RegistryAnswer:
         url = f"{INTERNAL_PREFIX}/{path}"
         headers = {ACTOR_HEADER: json.dumps(actor.model_dump(), ensure_ascii=True)}
         try:
-            response = await self.client.request(method, url, json=body, headers=headers)
+            response = await self.client.request(
+                method, url, json=body, headers=headers, params=params
+            )
         except httpx.HTTPError as exc:
             log.warning("identity unreachable", extra={"url": url, "error": repr(exc)})
             raise UpstreamUnavailable("The registry (identity service) is not reachable.") from exc
@@ -71,3 +85,39 @@ class IdentityRegistry:
             raise UpstreamUnavailable("The registry answered with something not JSON.") from exc
         media_type = response.headers.get("content-type", "application/json").split(";")[0]
         return RegistryAnswer(response.status_code, answer, media_type)
+
+
+async def registry_facts(
+    registry: IdentityRegistry, actor: Actor, nationality: str, passport_number: str, uscc: str
+) -> RegistryFacts:
+    """What the registry holds for an application (its employer, the applicant's
+    certificates and watch-list entry), read at once; 503 when identity does not answer."""
+    holder = {"nationality": nationality, "passport_number": passport_number}
+    employer, held, watch = await asyncio.gather(
+        registry.get(f"employers/{uscc}", actor),
+        registry.get("certificates", actor, params=holder),
+        registry.get(f"watchlist/{nationality}/{passport_number}", actor),
+    )
+    for answer in (employer, held, watch):
+        if answer.status not in (200, 404):
+            raise UpstreamUnavailable(f"The registry answered {answer.status} to a look-up.")
+    try:
+        return RegistryFacts(
+            employer=Employer.model_validate(employer.body) if employer.status == 200 else None,
+            held=tuple(_certificate(item) for item in (held.body or {}).get("items", [])),
+            watchlisted=watch.status == 200,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UpstreamUnavailable("The registry answered something unexpected.") from exc
+
+
+def _certificate(item: dict[str, Any]) -> Certificate:
+    valid_until = item.get("valid_until")
+    return Certificate(
+        registry_id=str(item["id"]),
+        kind=str(item["kind"]),
+        issued_on=date.fromisoformat(item["issued_on"]),
+        valid_until=date.fromisoformat(valid_until) if valid_until else None,
+        issuer=item.get("issuer"),
+        details=dict(item.get("details") or {}),
+    )

@@ -9,8 +9,10 @@ Stream: `residence-permit-<application id>` per permit.
 from __future__ import annotations
 
 from onewindow.contracts.envelope import Envelope
+from onewindow.contracts.message import Event
 from onewindow.contracts.v1 import residence_permit as bus
-from onewindow.permits.service import PermitKind, PermitService
+from onewindow.permits.preview import preview
+from onewindow.permits.service import Decide, PermitKind, PermitService
 from onewindow.residence_permit.domain.events import RESIDENCE_PERMIT_EVENTS
 from onewindow.residence_permit.domain.permit import ResidencePermit
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
@@ -25,14 +27,19 @@ class ResidencePermits(PermitService[ResidencePermit, ResidencePermitPolicy]):
 
     kind = RESIDENCE_PERMIT
 
+    def assessment(self, command: bus.AssessResidencePermit) -> Decide[ResidencePermit]:
+        """The decision an assessment takes now (for `assess` and its preview alike)."""
+        now = self.clock.now()
+        return lambda permit, number: permit.assess(command, self.policies, now, number)
+
     async def assess(self, command: bus.AssessResidencePermit, cause: Envelope) -> ResidencePermit:
         """Answer with `ResidencePermitReserved`, `…Refused` or `…ReviewRequired`."""
-        now = self.clock.now()
-        return await self.decide(
-            command.application_id,
-            cause,
-            lambda permit, number: permit.assess(command, self.policies, now, number),
-        )
+        return await self.decide(command.application_id, cause, self.assessment(command))
+
+    def preview_assessment(self, command: bus.AssessResidencePermit) -> Event:
+        """What `assess` would answer now for a new permit; nothing stored or allocated
+        (the gateway's pre-check)."""
+        return preview(self.kind, command.application_id, self.assessment(command))
 
     async def issue(self, command: bus.IssueResidencePermit, cause: Envelope) -> ResidencePermit:
         """Answer with `ResidencePermitIssued`, or `…IssueRejected` (nothing changes)."""

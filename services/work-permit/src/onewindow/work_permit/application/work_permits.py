@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from onewindow.contracts.envelope import Envelope
+from onewindow.contracts.message import Event
 from onewindow.contracts.v1 import work_permit as bus
-from onewindow.permits.service import PermitKind, PermitService
+from onewindow.permits.preview import preview
+from onewindow.permits.service import Decide, PermitKind, PermitService
 from onewindow.runtime.clock import local_today
 from onewindow.work_permit.domain.events import WORK_PERMIT_EVENTS, DomainEvent, ExtensionReverted
 from onewindow.work_permit.domain.permit import WorkPermit
@@ -43,14 +45,19 @@ class WorkPermits(PermitService[WorkPermit, WorkPermitPolicy]):
 
     kind = WORK_PERMIT
 
+    def assessment(self, command: bus.AssessWorkPermit) -> Decide[WorkPermit]:
+        """The decision an assessment takes now (for `assess` and its preview alike)."""
+        now, today = self.clock.now(), local_today(self.clock)
+        return lambda permit, number: permit.assess(command, self.policies, now, today, number)
+
     async def assess(self, command: bus.AssessWorkPermit, cause: Envelope) -> WorkPermit:
         """Answer with `WorkPermitReserved`, `WorkPermitRefused` or `WorkPermitReviewRequired`."""
-        now, today = self.clock.now(), local_today(self.clock)
-        return await self.decide(
-            command.application_id,
-            cause,
-            lambda permit, number: permit.assess(command, self.policies, now, today, number),
-        )
+        return await self.decide(command.application_id, cause, self.assessment(command))
+
+    def preview_assessment(self, command: bus.AssessWorkPermit) -> Event:
+        """What `assess` would answer now for a new permit; nothing stored or allocated
+        (the gateway's pre-check)."""
+        return preview(self.kind, command.application_id, self.assessment(command))
 
     async def issue(self, command: bus.IssueWorkPermit, cause: Envelope) -> WorkPermit:
         """Answer with `WorkPermitIssued`, or `WorkPermitIssueRejected` (nothing changes)."""

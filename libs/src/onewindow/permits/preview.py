@@ -1,0 +1,62 @@
+"""A dry run of a permit's assessment, for the gateway's pre-check (API.md v1.1
+`POST /v1/prechecks`): what the service would answer an assessment command now.
+
+The service's own decision runs on a new permit in memory, exactly as `PermitService.decide`
+runs it, and the answer is the integration event the service would publish for it
+(`…Reserved`, `…Refused` or `…ReviewRequired`, with the classification where the service
+tells one). Nothing is stored, no number is allocated (a reservation names
+`UNALLOCATED`), nothing is published. So the pre-check and the decision share one source
+of the rules and of the policy in force, the service's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+
+from onewindow.contracts.message import Command, Event
+from onewindow.permits.permit import Permit
+from onewindow.permits.service import Decide, PermitKind
+
+PREVIEW_PATH = "/internal/assessments/preview"
+# What a previewed reservation names instead of a number (numbers are never reused, so a
+# dry run must not take one).
+UNALLOCATED = "UNALLOCATED"
+
+PermitT = TypeVar("PermitT", bound=Permit[Any, Any])
+CommandT = TypeVar("CommandT", bound=Command)
+
+
+def preview(kind: PermitKind[PermitT], application_id: str, decide: Decide[PermitT]) -> Event:
+    """The integration event a new permit's decision would be published as.
+
+    Raises `LookupError` when the decision publishes nothing (an assessment always does).
+    """
+    permit = kind.aggregate(application_id)
+    events = decide(permit, UNALLOCATED)
+    for event in events:
+        permit.apply(event)
+    told = [m for e in events if (m := kind.publication.integration_event(permit, e)) is not None]
+    if not told:
+        raise LookupError(f"{kind.name}: the decision would publish nothing")
+    return told[-1]
+
+
+def preview_router(command: type[CommandT], answer: Callable[[CommandT], Event]) -> APIRouter:
+    """`POST /internal/assessments/preview` with an assessment command's JSON → 200
+    `{"type": <the event's type>, "event": <its JSON>}`; a body that is not the command is
+    a 422. Internal: the gateway calls it after checking the caller."""
+    router = APIRouter(tags=["internal"])
+
+    async def preview_assessment(body: Any) -> dict[str, Any]:
+        event = answer(body)
+        return {"type": event.TYPE, "event": event.model_dump(mode="json")}
+
+    # The body's model is known only here (annotations are strings under `from __future__
+    # import annotations`, which FastAPI would look up among this module's names).
+    preview_assessment.__annotations__["body"] = command
+    summary = f"What {command.__name__} would be answered now (nothing is stored)"
+    router.post(PREVIEW_PATH, summary=summary)(preview_assessment)
+    return router
