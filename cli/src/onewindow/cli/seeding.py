@@ -16,6 +16,12 @@ from typing import Any
 import httpx
 
 from onewindow.cli.token import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET, make_token
+from onewindow.contracts.v1.registry import (
+    CertificateRecord,
+    EmployerRecord,
+    Holder,
+    WatchlistEntry,
+)
 from onewindow.runtime.validation.uscc import make_uscc
 
 FINAL = frozenset({"approved", "refused", "withdrawn"})
@@ -103,7 +109,9 @@ class Person:
 
 
 def employer_record() -> dict[str, Any]:
-    return {"name": "Xuhui Research Ltd", "licence_valid_until": "2031-12-31"}
+    """The clerk's `PUT /v1/registry/employers/{uscc}` body (the registry contract's)."""
+    record = EmployerRecord(name="Xuhui Research Ltd", licence_valid_until=date(2031, 12, 31))
+    return record.model_dump(mode="json")
 
 
 def certificate_records(
@@ -111,28 +119,30 @@ def certificate_records(
 ) -> dict[str, dict[str, Any]]:
     """The clerk's `PUT /v1/registry/certificates/{id}` bodies, by document kind."""
     today = today or date.today()
-    holder = {"nationality": person.nationality, "passport_number": person.passport}
-    records: dict[str, dict[str, Any]] = {
-        "degree": {
-            "issued_on": "2010-07-01",
-            "valid_until": None,
-            "details": {"level": "doctorate"},
-            "issuer": "Leiden University",
-        },
-        "criminal_record": {
-            "issued_on": (today - timedelta(days=60)).isoformat(),
-            "valid_until": (today + timedelta(days=660)).isoformat(),
-            "details": {},
-            "issuer": "Justis, Netherlands",
-        },
-        "health": {
-            "issued_on": health_issued.isoformat(),
-            "valid_until": None,
-            "details": {},
-            "issuer": "Shanghai International Travel Healthcare Center",
-        },
+    holder = Holder(nationality=person.nationality, passport_number=person.passport)
+    records = {
+        "degree": CertificateRecord(
+            kind="degree",
+            holder=holder,
+            issued_on=date(2010, 7, 1),
+            details={"level": "doctorate"},
+            issuer="Leiden University",
+        ),
+        "criminal_record": CertificateRecord(
+            kind="criminal_record",
+            holder=holder,
+            issued_on=today - timedelta(days=60),
+            valid_until=today + timedelta(days=660),
+            issuer="Justis, Netherlands",
+        ),
+        "health": CertificateRecord(
+            kind="health",
+            holder=holder,
+            issued_on=health_issued,
+            issuer="Shanghai International Travel Healthcare Center",
+        ),
     }
-    return {kind: {"kind": kind, "holder": holder, **body} for kind, body in records.items()}
+    return {kind: record.model_dump(mode="json") for kind, record in records.items()}
 
 
 def application_body(
@@ -239,7 +249,7 @@ class Gateway:
         _written(
             await self.http.put(
                 f"/v1/registry/watchlist/{person.nationality}/{person.passport}",
-                json={"note": note},
+                json=WatchlistEntry(note=note).model_dump(mode="json"),
                 headers=self.clerk,
             )
         )

@@ -1,52 +1,31 @@
-"""Bodies of the clerks' registry routes (API.md "Registry (clerks)")."""
+"""Bodies of the clerks' registry routes (API.md "Registry (clerks)").
+
+The records are the registry contract's (`onewindow.contracts.v1.registry`, which
+identity reads too); here the door adds what needs reference data or compares fields:
+the holder's country and passport number are checked and normalised as everywhere at
+the door, and a certificate's dates and degree level must agree.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, get_args
+from pydantic import model_validator
 
-from pydantic import Field, StringConstraints, model_validator
+from onewindow.contracts.v1 import registry
+from onewindow.contracts.v1.registry import DEGREE_LEVELS, EmployerRecord, WatchlistEntry
+from onewindow.gateway.api.fields import Country, PassportNumber
 
-from onewindow.contracts.v1.common import DocumentKind, Education
-from onewindow.gateway.api.fields import (
-    NOTE_MAX,
-    Country,
-    Day,
-    PassportNumber,
-    RequestBody,
-    Text,
-    Title,
-)
-
-DEGREE_LEVELS = frozenset(level for level in get_args(Education) if level != "other")
-DETAILS_MAX = 20
-
-DetailKey = Annotated[str, StringConstraints(min_length=1, max_length=50)]
-DetailValue = Annotated[str, StringConstraints(max_length=500)] | int | float | bool | None
+__all__ = ["CertificateRecord", "EmployerRecord", "Holder", "WatchlistEntry"]
 
 
-class EmployerRecord(RequestBody):
-    """`PUT /v1/registry/employers/{uscc}`."""
-
-    name: Title
-    licence_valid_until: Day
-
-
-class Holder(RequestBody):
+class Holder(registry.Holder):
     nationality: Country
     passport_number: PassportNumber
 
 
-class CertificateRecord(RequestBody):
+class CertificateRecord(registry.CertificateRecord):
     """`PUT /v1/registry/certificates/{id}`: a digitised certificate and its holder."""
 
-    kind: DocumentKind
     holder: Holder
-    issued_on: Day
-    valid_until: Day | None = None
-    issuer: Title | None = None
-    details: Annotated[
-        dict[DetailKey, DetailValue], Field(max_length=DETAILS_MAX, default_factory=dict)
-    ]
 
     @model_validator(mode="after")
     def _consistent(self) -> CertificateRecord:
@@ -56,9 +35,3 @@ class CertificateRecord(RequestBody):
             levels = "|".join(sorted(DEGREE_LEVELS))
             raise ValueError(f"a degree needs details.level, one of {levels}")
         return self
-
-
-class WatchlistEntry(RequestBody):
-    """`PUT /v1/registry/watchlist/{nationality}/{passport_number}`."""
-
-    note: Annotated[Text, StringConstraints(max_length=NOTE_MAX)]

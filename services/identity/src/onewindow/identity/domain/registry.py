@@ -10,16 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from onewindow.contracts.v1.common import DocumentKind
+from onewindow.contracts.v1.registry import DEGREE_LEVELS
 from onewindow.identity.domain.events import DomainEvent
 from onewindow.identity.domain.person import PassportHolder, normalise
-
-DegreeLevel = Literal["doctorate", "master", "bachelor"]
-DEGREE_LEVELS: tuple[DegreeLevel, ...] = ("doctorate", "master", "bachelor")
 
 
 class InvalidRecord(ValueError):

@@ -2,20 +2,21 @@
 
 `PUT` answers only after the record's commit is in the store: 201 with the record
 when this write created it, 200 when it corrected (or repeated) it. Errors are
-problem details (RFC 9457). Bodies follow API.md "Registry (clerks)".
+problem details (RFC 9457). Bodies are the registry contract's
+(`onewindow.contracts.v1.registry`), the ones the gateway checked at the door.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.contracts.v1.common import DocumentKind
+from onewindow.contracts.v1.registry import CertificateRecord as CertificateBody
+from onewindow.contracts.v1.registry import EmployerRecord as EmployerBody
+from onewindow.contracts.v1.registry import WatchlistEntry as WatchlistBody
 from onewindow.identity.application.registry import Registry, Stored
 from onewindow.identity.domain.person import PassportHolder
 from onewindow.identity.domain.registry import (
@@ -35,36 +36,6 @@ from onewindow.runtime.validation.uscc import validate_uscc
 PREFIX = "/internal/registry"
 # Registry ids become stream names and URL segments: keep them to a safe alphabet.
 CERTIFICATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-MAX_NAME = 300
-MAX_NOTE = 2000
-MAX_ISSUER = 300
-
-
-class Body_(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class EmployerBody(Body_):
-    name: str = Field(min_length=1, max_length=MAX_NAME)
-    licence_valid_until: date
-
-
-class HolderBody(Body_):
-    nationality: str
-    passport_number: str
-
-
-class CertificateBody(Body_):
-    kind: DocumentKind
-    holder: HolderBody
-    issued_on: date
-    valid_until: date | None = None
-    issuer: str | None = Field(default=None, min_length=1, max_length=MAX_ISSUER)
-    details: dict[str, Any] = Field(default_factory=dict)
-
-
-class WatchlistBody(Body_):
-    note: str = Field(min_length=1, max_length=MAX_NOTE)
 
 
 def employer_json(employer: EmployerRecord) -> dict[str, Any]:
