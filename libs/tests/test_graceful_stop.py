@@ -90,10 +90,17 @@ class ServiceProcess:
                 await asyncio.sleep(0.2)
         raise AssertionError(f"not ready: {self.log.read_text()[-2000:]}")
 
-    def kill(self) -> None:
+    def stop(self) -> None:
+        """Stop it gracefully (SIGKILL only if that fails): a process SIGKILLed while
+        FerretDB streams it a cursor leaves that PostgreSQL query waiting on its client, and
+        dropping the database afterwards would wait on it, holding locks others need."""
         if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
 
 
 async def handled_ids(env: dict[str, str]) -> list[str]:
@@ -201,8 +208,8 @@ async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the
         assert "given up" not in first.log.read_text()
     finally:
         await producer.stop()
-        first.kill()
-        second.kill()
+        first.stop()
+        second.stop()
         client = make_client(infrastructure.mongodb_url)
         with contextlib.suppress(Exception):
             await client.drop_database(f"{env['ONEWINDOW_DB_PREFIX']}_drain_test")
