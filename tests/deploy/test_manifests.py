@@ -132,7 +132,7 @@ def test_mongodb_is_a_three_member_replica_set_read_and_written_by_majority_in_p
     }
 
 
-def test_only_the_gateway_is_reachable_from_outside_and_identity_only_from_the_gateway() -> None:
+def test_only_the_gateway_is_reachable_from_outside_and_internal_apis_only_from_it() -> None:
     policies = objects("prod", "NetworkPolicy")
     labels = {
         s.name: one("prod", "Deployment", s.name)["spec"]["template"]["metadata"]["labels"]
@@ -157,8 +157,9 @@ def test_only_the_gateway_is_reachable_from_outside_and_identity_only_from_the_g
             and peer.get("podSelector", {}).get("matchLabels") != prometheus
         ]
         assert bool(outside) == (service.name == "gateway"), service.name
-    from_pods = [p["podSelector"] for p in admitted("identity") if "namespaceSelector" not in p]
-    assert from_pods == [{"matchLabels": {"app.kubernetes.io/name": "gateway"}}]
+    for internal in ("identity", "work-permit", "residence-permit"):
+        pods = [p["podSelector"] for p in admitted(internal) if "namespaceSelector" not in p]
+        assert pods == [{"matchLabels": {"app.kubernetes.io/name": "gateway"}}], internal
     ingress = one("prod", "Ingress", "gateway")["spec"]
     assert ingress["tls"][0]["secretName"] == "gateway-tls"
 
