@@ -12,7 +12,7 @@ SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*
 # Processes per consumer service under `make run` (the gateway runs once).
 REPLICAS ?= 1
 
-.PHONY: help deps browser run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state manifests manifests-check
+.PHONY: help deps browser web run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state manifests manifests-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,7 +26,18 @@ deps: ## install uv, the Python workspace (locked) and Debian's PostgreSQL; chec
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql-15 >/dev/null; }
 	@$(UV) sync --all-packages --locked --quiet
 
-run: deps ## provision and start Kafka, FerretDB and every service, supervised (REPLICAS=2: two of each consumer)
+# The web app's libraries (lit-html, uqr; axe-core for the browser tests), pinned in
+# web/package-lock.json, installed by npm and copied to web/vendor/ (both ignored by git).
+web: web/vendor/.stamp ## vendor the web app's libraries from npm (once; again when web/package-lock.json changes)
+
+web/vendor/.stamp: web/package-lock.json web/vendor.mjs
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's Node.js and npm (the web app's libraries come from npm, once)"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && node vendor.mjs
+
+run: deps web ## provision and start Kafka, FerretDB and every service, supervised (REPLICAS=2: two of each consumer)
 	@$(RUN) python -m onewindow.devstack.supervised up --replicas $(REPLICAS)
 
 stop: ## stop everything `make run` or `make test` started (by pid, nothing else)
@@ -36,12 +47,15 @@ stop: ## stop everything `make run` or `make test` started (by pid, nothing else
 status: ## show each process of the local stack, whether it is ready and how often it was restarted
 	@$(RUN) python -m onewindow.devstack.supervised status
 
-browser: ## install Debian's Chromium for the browser tests (once; needs root or sudo)
+browser: ## install Debian's Chromium (and a Chinese font for the web app's screenshots) for the browser tests (once; needs root or sudo)
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
 
-test: deps browser ## provision what is missing, then ruff, mypy (strict) and pytest
+test: deps browser web ## provision what is missing, then ruff, mypy (strict) and pytest
 	@$(RUN) onewindow stack test-infra
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .

@@ -182,10 +182,18 @@ class FakeClaims(IdempotencyRecords):
 class FakeOwners(CaseOwners):
     def __init__(self) -> None:
         self.owned: dict[str, CaseOwner] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
         self.extension_records: dict[str, CaseOwner] = {}
 
     async def record(self, owner: CaseOwner, **facts: Any) -> None:
         self.owned[owner.application_id] = owner
+        self.facts[owner.application_id] = facts
+
+    async def evidence_of(self, application_id: str) -> dict[str, Any] | None:
+        facts = self.facts.get(application_id, {})
+        if "holder" not in facts:
+            return None
+        return {"holder": facts["holder"], "cited": facts.get("cited", [])}
 
     async def of_case(self, application_id: str) -> CaseOwner | None:
         return self.owned.get(application_id)

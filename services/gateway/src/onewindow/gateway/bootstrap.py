@@ -28,12 +28,14 @@ from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain.rates import StreamSlots
 from onewindow.gateway.entrypoints.applications import applications, officers
 from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
+from onewindow.gateway.entrypoints.evidence import evidence
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
 from onewindow.gateway.entrypoints.prechecks import prechecks
 from onewindow.gateway.entrypoints.rate_limits import limiter_from
 from onewindow.gateway.entrypoints.registry import registry
 from onewindow.gateway.entrypoints.uploads import body_limit, uploads
+from onewindow.gateway.entrypoints.web import install_web
 from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
@@ -50,6 +52,7 @@ ROUTERS: list[APIRouter] = [
     applications,
     prechecks,
     officers,
+    evidence,
     uploads,
     extensions,
     registry,
@@ -169,6 +172,7 @@ def bootstrap(
     app.state.stream_slots = StreamSlots(config.max_open_streams_per_account)
     app.state.readmodel_db = db
     install_ops(app, config)
+    install_web(app, config)
     install_error_handlers(app)
     # Added last, so outermost: limits run before routing; any fault becomes a 500 problem.
     app.add_middleware(

@@ -67,3 +67,6 @@ class GatewaySettings(ServiceSettings):
         default="http://127.0.0.1:8084", validation_alias="ONEWINDOW_RESIDENCE_PERMIT_URL"
     )
     permits_timeout_s: float = 5.0
+
+    # The reference web app's folder (served at `/`); empty: `web/` of the source tree.
+    web_dir: str = ""

@@ -1,7 +1,8 @@
 """The gateway's collections in its own MongoDB database (FerretDB-compatible).
 
 - `idempotency`: one document per (caller, key) claim; unique index on both.
-- `case_owners`: who may see a case (`_id` = application id).
+- `case_owners`: who may see a case (`_id` = application id), and the passport and
+  citations of its submission (the officers' evidence view).
 - `extension_owners`: who may see an extension (`_id` = extension id).
 - `applications_view`: the read model's case views; their `status` is read here to
   refuse a withdrawal once decided.
@@ -133,6 +134,14 @@ class CaseOwners:
     async def of_case(self, application_id: str) -> CaseOwner | None:
         document = await self.cases.find_one({"_id": application_id})
         return None if document is None else _owner(application_id, document)
+
+    async def evidence_of(self, application_id: str) -> Document | None:
+        """What a case's submission cited and whose passport it named (`holder`, `cited`),
+        None for a case submitted before these were recorded."""
+        document = await self.cases.find_one({"_id": application_id})
+        if document is None or "holder" not in document:
+            return None
+        return {"holder": document["holder"], "cited": document.get("cited", [])}
 
     async def record_extension(self, extension_id: str, owner: CaseOwner, **facts: Any) -> None:
         """Record who asked for an extension: the owners of the permit's case."""

@@ -74,6 +74,19 @@ class Answer:
     replayed: bool = False
 
 
+def evidence_facts(form: ApplicationForm) -> dict[str, Any]:
+    """What the officer's evidence view needs of a submission: whose registry records to
+    read (the passport) and what the form cited (`GET /v1/applications/{id}/evidence`)."""
+    passport = form.applicant.passport
+    return {
+        "holder": {"nationality": form.applicant.nationality, "passport_number": passport.number},
+        "cited": [
+            d.model_dump(mode="json", include={"kind", "registry_id", "upload_id"})
+            for d in form.documents
+        ],
+    }
+
+
 def accepted(resource_id: str, status: str, location: str) -> StoredResponse:
     return StoredResponse(202, {"id": resource_id, "status": status}, location)
 
@@ -125,7 +138,9 @@ class Gateway:
         async def submit(origin: Origin) -> StoredResponse:
             application_id = origin.derived("application")
             owner = owner_of_submission(application_id, submitted_by, form.employer.uscc)
-            await self.owners.record(owner, submitted_at=origin.at, channel=form.channel)
+            await self.owners.record(
+                owner, submitted_at=origin.at, channel=form.channel, **evidence_facts(form)
+            )
             command = SubmitApplication(
                 application_id=application_id,
                 submitted_by=submitted_by,
