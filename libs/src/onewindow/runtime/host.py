@@ -149,6 +149,8 @@ class ServiceHost:
         for hook in self._on_start:
             await hook()
         self._loop = asyncio.get_running_loop()
+        if not _RUNNING:
+            SHUTDOWN.reset()  # no other host of this process is running or stopping
         _RUNNING.add(self)
         starter = asyncio.create_task(self._start_broker())
         try:

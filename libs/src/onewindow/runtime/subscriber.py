@@ -91,6 +91,12 @@ class Shutdown:
             self._expired = asyncio.Event()
         return self._expired
 
+    def reset(self) -> None:
+        """Take batches again: a service host starts (again) in this process. Without it,
+        a process that ran one host to its stop (a test module) would never handle a
+        record in the next."""
+        self.requested, self._expired = False, None
+
     def begin(self, within_s: float) -> None:
         """Stop taking batches; give the ones under way `within_s` seconds (in a loop)."""
         if self.requested:
