@@ -176,15 +176,16 @@ function extensionBlock(view) {
 }
 
 export function caseView(id) {
-  if (state.id !== id) {
-    open(id);
-    return html`<h1 tabindex="-1">${t("case_title", { id })}</h1><p>${t("loading")}</p>`;
-  }
+  if (state.id !== id) open(id);
+  // One template whatever the state, so the heading (where focus starts) stays in place.
+  return html`<h1 tabindex="-1">${t("case_title", { id })}</h1>${caseBody()}`;
+}
+
+function caseBody() {
   const view = state.view;
-  if (!view) return html`<h1 tabindex="-1">${t("case_title", { id })}</h1>${problemBox(state.error)}`;
+  if (!view) return state.error ? problemBox(state.error) : html`<p>${t("loading")}</p>`;
   const deadline = view.deadline || {};
-  return html`<h1 tabindex="-1">${t("case_title", { id })}</h1>
-    <p class="status-line">
+  return html`<p class="status-line">
       <span class="badge status-${view.status}" id="case-status" data-status=${view.status}>${statusName(view.status)}</span>
       <span class="live-state" id="live-state">${state.live ? t("live") : t("live_ended")}</span>
       ${deadline.due_on ? html`<span id="due-on">${t("decision_due", { date: deadline.due_on })} ${deadline.clock === "stopped" ? t("clock_stopped") : ""}</span>` : nothing}

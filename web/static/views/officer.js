@@ -161,16 +161,17 @@ function decisionFieldset(side, permit) {
 }
 
 export function reviewView(id) {
-  if (review.id !== id) {
-    openReview(id);
-    return html`<h1 tabindex="-1">${t("review_title", { id })}</h1><p>${t("loading")}</p>`;
-  }
+  if (review.id !== id) openReview(id);
+  // One template whatever the state, so the heading (where focus starts) stays in place.
+  return html`<h1 tabindex="-1">${t("review_title", { id })}</h1>${reviewBody()}`;
+}
+
+function reviewBody() {
   const view = review.view;
-  if (!view) return html`<h1 tabindex="-1">${t("review_title", { id })}</h1>${problemBox(review.error)}`;
+  if (!view) return review.error ? problemBox(review.error) : html`<p>${t("loading")}</p>`;
   const sides = underReview(view);
   const classification = view.classification;
-  return html`<h1 tabindex="-1">${t("review_title", { id })}</h1>
-    <p><span class="badge status-${view.status}" id="review-status">${statusName(view.status)}</span></p>
+  return html`<p><span class="badge status-${view.status}" id="review-status">${statusName(view.status)}</span></p>
     ${problemBox(review.error)}
     ${review.message ? html`<p class="note" role="status" id="review-message">${review.message}</p>` : nothing}
     <div class="evidence">

@@ -59,12 +59,14 @@ function bind(key) {
 }
 
 export function signInView() {
-  if (state.dev === null) {
-    devSignInAvailable().then(() => app.rerender());
-    return html`<h1 tabindex="-1">${t("sign_in")}</h1><p>${t("loading")}</p>`;
-  }
+  if (state.dev === null) devSignInAvailable().then(() => app.rerender());
+  // One template whatever the state, so the heading (where focus starts) stays in place.
   return html`<h1 tabindex="-1">${state.dev ? t("sign_in_dev") : t("sign_in")}</h1>
-    <form id="signin" class="narrow" @submit=${signIn}>
+    ${state.dev === null ? html`<p>${t("loading")}</p>` : signInForm()}`;
+}
+
+function signInForm() {
+  return html`<form id="signin" class="narrow" @submit=${signIn}>
       ${problemBox(state.error)}
       ${state.dev
         ? html`<p class="hint">${t("sign_in_dev_hint")}</p>
