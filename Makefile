@@ -17,13 +17,17 @@ REPLICAS ?= 1
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: ## install uv, the Python workspace (locked) and Debian's PostgreSQL; check Java 17, Maven and Go
+deps: ## install uv, the Python workspace (locked), Debian's PostgreSQL and tesseract-ocr; check Java 17, Maven and Go
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	@for tool in java mvn go; do command -v $$tool >/dev/null || { echo "missing: $$tool (Java 17, Maven and Go are needed once to provision Kafka and FerretDB)"; exit 1; }; done
 	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  echo "installing Debian's PostgreSQL server (FerretDB's storage, once)"; \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql-15 >/dev/null; }
+	@command -v tesseract >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's tesseract-ocr (the gateway reads passports' MRZ with it, once)"; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr >/dev/null; }
 	@$(UV) sync --all-packages --locked --quiet
 
 # The web app's libraries (lit-html, uqr; axe-core for the browser tests), pinned in

@@ -18,6 +18,7 @@ from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.adapters.identity import IdentityRegistry
 from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
+from onewindow.gateway.adapters.mrz_reader import MrzReader
 from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
 from onewindow.gateway.adapters.tokens import TokenVerifier, check_token_settings, load_keys
 from onewindow.gateway.adapters.upload_store import UploadStore
@@ -31,6 +32,7 @@ from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_
 from onewindow.gateway.entrypoints.evidence import evidence
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
+from onewindow.gateway.entrypoints.passport_readings import passport_readings
 from onewindow.gateway.entrypoints.prechecks import prechecks
 from onewindow.gateway.entrypoints.rate_limits import limiter_from
 from onewindow.gateway.entrypoints.registry import registry
@@ -51,6 +53,7 @@ from onewindow.runtime.subscriber import subscribe
 ROUTERS: list[APIRouter] = [
     applications,
     prechecks,
+    passport_readings,
     officers,
     evidence,
     uploads,
@@ -159,6 +162,7 @@ def bootstrap(
         uploads=received,
     )
     app.state.uploads = received
+    app.state.mrz_reader = MrzReader(config.readings_concurrency)
     app.state.prechecks = Prechecks(
         registry=identity,
         previews=previews,
@@ -178,7 +182,10 @@ def bootstrap(
     app.add_middleware(
         RequestLimits,
         max_body_bytes=config.max_body_bytes,
-        forms={"/v1/uploads": body_limit(config.max_upload_bytes)},
+        forms={
+            "/v1/uploads": body_limit(config.max_upload_bytes),
+            "/v1/passport-readings": body_limit(config.max_upload_bytes),
+        },
     )
     app.add_middleware(UnhandledErrors)
     return app

@@ -60,6 +60,8 @@ TITLES: dict[str, str] = {
     "too-many-requests": "Too many requests",
     "internal-error": "Internal error",
     "upstream-unavailable": "A service behind the gateway is unavailable",
+    "mrz-not-found": "No machine readable zone was found",
+    "mrz-invalid": "The machine readable zone does not hold",
 }
 
 # The problem name of an error raised as a bare status (Starlette's 404, 405, …).
