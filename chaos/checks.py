@@ -107,11 +107,13 @@ async def issued_numbers(mongodb_url: str, namespace: str) -> dict[str, list[tup
     try:
         for service in ("work_permit", "residence_permit"):
             commits = client[f"{namespace}_{service}"].commits
+            # Stored under the stable name `<service>.Issued.v<n>` (bare `Issued` before).
+            issued = {"Issued", f"{service.replace('_', '-')}.Issued.v1"}
             found[service] = [
                 (str(e["data"]["permit_number"]), str(doc["stream"]))
-                async for doc in commits.find({"events.type": "Issued"})
+                async for doc in commits.find({"events.type": {"$in": sorted(issued)}})
                 for e in doc["events"]
-                if e["type"] == "Issued"
+                if e["type"] in issued
             ]
     finally:
         await client.close()

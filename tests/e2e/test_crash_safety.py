@@ -36,7 +36,11 @@ async def issued_numbers(services: RunningServices, service: str, ids: list[str]
         streams = [f"{service}-{application_id}" for application_id in ids]
         async for commit in database.commits.find({"stream": {"$in": streams}}):
             numbers += [
-                e["data"]["permit_number"] for e in commit["events"] if e["type"] == "Issued"
+                e["data"]["permit_number"]
+                for e in commit["events"]
+                # Stored under its stable name, `<service>.Issued.v<n>` (or, before stable
+                # names, the bare `Issued`).
+                if e["type"] == "Issued" or e["type"].startswith(f"{service}.Issued.v")
             ]
         return numbers
     finally:
