@@ -73,7 +73,7 @@ demo: ## against the running stack (`make run`): three cases, each timeline prin
 	@$(RUN) onewindow demo
 
 asyncapi: deps ## regenerate contracts/asyncapi/asyncapi.json from the services' FastStream apps (no network)
-	$(RUN) python -m onewindow.cli.asyncapi
+	ONEWINDOW_ENV=development $(RUN) python -m onewindow.cli.asyncapi
 
 chaos: deps ## faults under load on a stack of its own (R1–R6); figures in chaos/results/latest.json (ARGS="--quick")
 	$(RUN) python -m chaos $(ARGS)
