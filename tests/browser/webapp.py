@@ -6,6 +6,7 @@ both languages (kept under test-artifacts/web/, ignored by git) and an axe-core 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from onewindow.cli.seeding import Person
@@ -151,6 +153,25 @@ async def fill_application(
     await page.fill("#f-experience", str(experience))
     await page.fill("#f-address", "188 Caoxi Road, Xuhui District, Shanghai")
     await page.fill("#f-registration", "XH-2026-000123")
+
+
+def data_page(person: Person) -> bytes:
+    """A photo of the person's passport data page (a PNG): the photo box, the printed
+    fields and the two MRZ lines, as a kiosk's scanner would give it."""
+    page = Image.new("L", (1250, 880), 235)
+    draw = ImageDraw.Draw(page)
+    mono = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", 40)
+    sans = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 26)
+    draw.rectangle((50, 120, 330, 500), fill=180)
+    for row, (label, value) in enumerate([("Surname", "DE JONG"), ("Given names", "ANNA")]):
+        draw.text((380, 120 + row * 80), label, fill=60, font=sans)
+        draw.text((380, 150 + row * 80), value, fill=0, font=sans)
+    first, second = mrz_of(person)
+    draw.text((40, 680), first, fill=0, font=mono)
+    draw.text((40, 760), second, fill=0, font=mono)
+    out = io.BytesIO()
+    page.save(out, "PNG")
+    return out.getvalue()
 
 
 def recent(days: int = 30) -> date:

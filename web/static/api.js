@@ -46,6 +46,13 @@ export async function upload(kind, file) {
   return answer(await fetch("/v1/uploads", { method: "POST", headers: headers(), body: form }));
 }
 
+/** `POST /v1/passport-readings`: the MRZ read off a photo of the data page (nothing stored). */
+export async function readPassport(image) {
+  const form = new FormData();
+  form.append("image", image, image.name);
+  return answer(await fetch("/v1/passport-readings", { method: "POST", headers: headers(), body: form }));
+}
+
 /** Download an upload (the token travels in the header, so a plain link cannot). */
 export async function download(href, name) {
   const response = await fetch(href, { headers: headers() });

@@ -3,7 +3,7 @@
 // file, the degree's level), explains everything, then the same body is submitted.
 
 import { html, nothing } from "/web/vendor/lit-html/lit-html.js";
-import { post, upload } from "../api.js";
+import { post, readPassport, upload } from "../api.js";
 import { kindName, t } from "../i18n.js";
 import { parseTd3 } from "../mrz.js";
 import { session } from "../session.js";
@@ -83,6 +83,22 @@ export function readMrz(form) {
   return read;
 }
 
+/** Fill the form from a passport reading (`POST /v1/passport-readings`'s answer). */
+export function fillFromReading(form, reading) {
+  const f = reading.fields;
+  Object.assign(form, {
+    surname: f.surname, given_names: f.given_names, sex: f.sex, date_of_birth: f.date_of_birth,
+    nationality: f.nationality, passport_number: f.passport_number, expires_on: f.expires_on,
+    mrz1: reading.mrz[0], mrz2: reading.mrz[1],
+  });
+  return f;
+}
+
+/** Read a photo of the data page into the form; the fields read, or throws an ApiProblem. */
+export async function readPhoto(form, file) {
+  return fillFromReading(form, await readPassport(file));
+}
+
 /**
  * Pre-check the form, then cite what the registry holds in force that the form does not
  * cite yet and take the registry's degree level, and pre-check again: the answer, and what
@@ -153,6 +169,22 @@ async function onReadMrz() {
     state.error = null;
   } catch (error) {
     state.note = t("mrz_bad", { error: error.message });
+  }
+  changed();
+}
+
+async function onPhoto(event) {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  state.note = t("reading_passport");
+  app.rerender();
+  try {
+    const read = await readPhoto(state.form, file);
+    state.note = t("mrz_read", { fields: [read.surname, read.given_names, read.passport_number, read.nationality, read.date_of_birth, read.expires_on].join(", ") });
+    state.error = null;
+  } catch (error) {
+    state.note = "";
+    state.error = error;
   }
   changed();
 }
@@ -230,6 +262,11 @@ export function applyView(mode) {
         <div id="form-problem" tabindex="-1">${problemBox(state.error)}</div>
         <fieldset>
           <legend>${t("passport")}</legend>
+          <div class="field wide">
+            <label for="f-photo">${t("scan_passport")}</label>
+            <input type="file" id="f-photo" accept="image/jpeg,image/png" capture="environment" @change=${onPhoto} />
+          </div>
+          <p class="hint">${t("or_type")}</p>
           <div class="field wide">
             <label for="f-mrz1">${t("mrz_line1")}</label>
             <input id="f-mrz1" class="mrz" .value=${form.mrz1} @input=${bind("mrz1")} maxlength="50" spellcheck="false" autocomplete="off" />

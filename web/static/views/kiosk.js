@@ -8,7 +8,7 @@ import { ApiProblem, get, post } from "../api.js";
 import { language, setLanguage, t } from "../i18n.js";
 import { session } from "../session.js";
 import { app, precheckPanel, problemBox } from "../ui.js";
-import { blankForm, precheckAndFill, readMrz, toBody } from "./apply.js";
+import { blankForm, precheckAndFill, readMrz, readPhoto, toBody } from "./apply.js";
 import { devSignInAvailable, devToken } from "./signin.js";
 
 const params = new URLSearchParams(location.search);
@@ -101,6 +101,23 @@ function readPassport(event) {
     next();
   } catch (error) {
     kiosk.error = new ApiProblem(422, { detail: t("mrz_bad", { error: error.message }) });
+    app.rerender();
+  }
+}
+
+async function readImage(event) {
+  const file = event.target.files?.[0];
+  if (!file) return;
+  kiosk.busy = true;
+  kiosk.error = null;
+  app.rerender();
+  try {
+    await readPhoto(kiosk.form, file);
+    kiosk.busy = false;
+    next();
+  } catch (error) {
+    kiosk.busy = false;
+    kiosk.error = error;
     app.rerender();
   }
 }
@@ -221,7 +238,12 @@ export function kioskView() {
     case "passport":
       return frame(
         t("kiosk_passport"),
-        html`<form id="kiosk-form" @submit=${readPassport}>
+        html`<div class="field wide">
+            <label for="k-scan">${t("scan_passport")}</label>
+            <input type="file" id="k-scan" class="big" accept="image/jpeg,image/png" capture="environment" @change=${readImage} />
+            ${kiosk.busy ? html`<p role="status">${t("reading_passport")}</p>` : nothing}
+          </div>
+          <form id="kiosk-form" @submit=${readPassport}>
           <p class="lead">${t("kiosk_passport_hint")}</p>
           <label for="k-mrz1">${t("mrz_line1")}</label>
           <input id="k-mrz1" class="big mrz" spellcheck="false" autocomplete="off" .value=${form.mrz1} @input=${(e) => (form.mrz1 = e.target.value)} />
