@@ -162,7 +162,7 @@ def bootstrap(
         uploads=received,
     )
     app.state.uploads = received
-    app.state.mrz_reader = MrzReader(config.readings_concurrency)
+    app.state.mrz_reader = MrzReader()
     app.state.prechecks = Prechecks(
         registry=identity,
         previews=previews,

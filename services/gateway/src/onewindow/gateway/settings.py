@@ -49,10 +49,6 @@ class GatewaySettings(ServiceSettings):
     rate_submissions_per_minute: float = 20
     rate_uploads_per_minute: float = 60
     rate_prechecks_per_minute: float = 60
-    # Passport readings: an image takes seconds of OCR.
-    rate_readings_per_minute: float = 20
-    # Passport images read at once (each in a worker thread).
-    readings_concurrency: int = 1
     rate_stream_opens_per_minute: float = 30
     rate_per_address_per_minute: float = 6000
     # Event streams one account may hold open at once.

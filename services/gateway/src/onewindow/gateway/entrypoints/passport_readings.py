@@ -59,7 +59,8 @@ async def read_passport(request: Request, actor: Reader) -> dict[str, Any]:
     """The MRZ's two lines and the fields they encode (`surname`, `given_names`,
     `passport_number`, `nationality`, `date_of_birth`, `sex`, `expires_on`, …), once every
     check digit holds. `source` says whether they came from the image or were typed."""
-    enforce(request, "readings", actor)
+    # Paced like uploads: an image comes in either way (this one is read, then dropped).
+    enforce(request, "uploads", actor)
     form = await request.form(max_files=1, max_fields=2)
     try:
         image, typed = form.get("image"), form.get("mrz")

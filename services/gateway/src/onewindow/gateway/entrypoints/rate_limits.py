@@ -18,7 +18,6 @@ WHAT = {
     "submissions": "submissions",
     "uploads": "uploads",
     "prechecks": "prechecks",
-    "readings": "passport readings",
     "streams": "event streams opened",
 }
 ADDRESS = "address"  # every paced request of one client address, whatever the account
@@ -30,7 +29,6 @@ def limiter_from(settings: GatewaySettings) -> RateLimiter:
         "submissions": settings.rate_submissions_per_minute,
         "uploads": settings.rate_uploads_per_minute,
         "prechecks": settings.rate_prechecks_per_minute,
-        "readings": settings.rate_readings_per_minute,
         "streams": settings.rate_stream_opens_per_minute,
         ADDRESS: settings.rate_per_address_per_minute,
     }
