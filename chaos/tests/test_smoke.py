@@ -36,7 +36,12 @@ def test_a_quick_chaos_run_loses_nothing_and_reports_every_figure(tmp_path: Path
     assert set(scenarios) == {"R1", "R2", "R3", "R4", "R5", "R6"}
 
     for name, figures in scenarios.items():
-        assert figures["accepted"] == figures["submitted"] > 0, (name, figures)
+        if name == "R2":
+            # While Kafka is down the gateway answers 503 (API.md: the bus did not take
+            # it), so a few submissions are not accepted; none accepted may be lost.
+            assert 0 < figures["accepted"] <= figures["submitted"], (name, figures)
+        else:
+            assert figures["accepted"] == figures["submitted"] > 0, (name, figures)
         assert figures["final"] == figures["accepted"], (name, figures["lost_ids"])
         assert {k: figures[k] for k in SAFE} == dict.fromkeys(SAFE, 0), (name, figures)
         assert figures["steady_per_s"] is not None, name

@@ -85,7 +85,6 @@ async def test_a_thousand_event_streams_from_one_account_get_429_and_the_databas
         f"{ATTEMPTS} refused in {took:.1f} s; database commands {during} "
         f"(idle: {idle} in {IDLE_S} s; allowed {allowance:.0f})"
     )
-    assert during / ATTEMPTS < 0.1  # a refusal costs the database nothing
     assert during <= allowance, (during, allowance)
     stranger = await gateway.http.get(path, headers=Person().headers)
     assert stranger.status_code == 404  # before any header: not a stream that ends at once
