@@ -134,6 +134,18 @@ async def test_the_precheck_explains_a_category_b_refusal_before_anything_is_sub
     listed = await gateway.http.get("/v1/applications", headers=bo.headers)
     assert listed.json()["items"] == []  # nothing was submitted
 
+    # A clerk at a window pre-checks for a visitor: the same explanation, no submission.
+    await sign_in(page, services.gateway, "clerk", "clerk-chen")
+    await expect(page.locator("main h1")).to_have_text("Pre-check an application")
+    await fill_application(page, bo, salary=300_000, experience=5)
+    await page.select_option("#f-education", "master")
+    await precheck(page)
+    await expect(
+        page.locator("#precheck-reasons li[data-code='not_eligible_category']")
+    ).to_be_visible()
+    await expect(page.locator("#submit")).to_have_count(0)
+    await screen(page, "clerk-precheck")
+
     # A case refused after submission shows every reason, its basis and the appeal route.
     cai = Person()
     await gateway.register(cai, health_issued=recent(300))
