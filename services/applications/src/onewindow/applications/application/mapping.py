@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from onewindow.applications.domain import events as ev
 from onewindow.applications.domain.case import Case
 from onewindow.applications.domain.policy import ProcedurePolicy, legal_basis
-from onewindow.applications.domain.side import Side
+from onewindow.applications.domain.side import Side, SideStatus
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import applications as app
 from onewindow.contracts.v1.common import PermitGrant, Reason
@@ -43,12 +43,22 @@ def deadline(case: Case) -> app.Deadline:
     return app.Deadline(due_on=case.due_on, clock=case.clock, stopped_days=case.stopped_days)
 
 
-# The saga's side statuses the API does not know: shown as the API's nearest word.
-_SHOWN: dict[str, app.PermitStatus] = {"review": "pending", "lapsed": "reserved"}
+# Each side status as the API names it (API.md: pending, reserved, issued, refused,
+# cancelled, revoked): a side in review is still pending; a lapsed one is renewed.
+SHOWN: dict[SideStatus, app.PermitStatus] = {
+    "pending": "pending",
+    "review": "pending",
+    "reserved": "reserved",
+    "lapsed": "reserved",
+    "issued": "issued",
+    "refused": "refused",
+    "cancelled": "cancelled",
+    "revoked": "revoked",
+}
 
 
 def permit_view(side: Side) -> app.PermitView:
-    status: app.PermitStatus = _SHOWN.get(side.status) or side.status  # type: ignore[assignment]
+    status = SHOWN[side.status]
     return app.PermitView(
         status=status,
         number=side.number if side.status != "pending" else None,
