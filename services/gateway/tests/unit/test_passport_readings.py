@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from onewindow.gateway.domain.passport_reading import MrzError, ocr_repaired, reading
 from onewindow.runtime.validation import build_td3
 
 from .support import auth, unit_gateway
@@ -28,6 +29,7 @@ LINES = build_td3(
 )
 # The passport number's check digit changed (6 → 0): every other character is as issued.
 WRONG_CHECK = (LINES[0], LINES[1][:9] + "0" + LINES[1][10:])
+MISREAD = (LINES[0], LINES[1][:13] + "B" + LINES[1][14:26] + "I" + LINES[1][27:])
 
 
 def data_page(lines: tuple[str, str], *, blur: float = 0, kind: str = "PNG") -> bytes:
@@ -129,3 +131,19 @@ async def test_what_is_refused(
 ) -> None:
     answer = await read(files=files, data=data, role=role)
     assert answer.status_code == status
+
+
+def test_a_letter_the_ocr_saw_where_only_a_digit_can_stand_is_read_as_that_digit() -> None:
+    # The birth date's `8` read as `B`, the expiry's last `1` as `I` (as tesseract read a
+    # composite check digit `0` as `Q` on a CI run).
+    assert MISREAD != LINES
+
+    repaired = ocr_repaired(MISREAD)
+
+    assert repaired == LINES
+    assert reading(repaired, date(2026, 12, 7), "image")["fields"]["date_of_birth"] == "1984-08-12"
+
+
+def test_typed_lines_are_never_repaired() -> None:
+    with pytest.raises(MrzError):
+        reading(MISREAD, date(2026, 12, 7), "typed")

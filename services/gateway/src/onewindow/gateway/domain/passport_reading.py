@@ -4,7 +4,11 @@ once every check digit holds (`onewindow.runtime.validation.parse_td3`).
 
 OCR drops or doubles what it cannot tell apart in a run of fillers: the name field's
 trailing `<` are restored up to the line's 44 characters (they carry nothing and no check
-digit covers them); nothing else is guessed, so a misread character fails its check digit.
+digit covers them). On a line read off an image, a letter where ICAO 9303 allows only a
+digit (the dates and every check digit of the second line) is read as the digit it is most
+often mistaken for (`O`/`Q`/`D` → `0`, `I`/`L` → `1`, `Z` → `2`, `S` → `5`, `G` → `6`,
+`B` → `8`); the check digits still decide, so a wrong guess fails its check as before.
+Typed lines are never changed.
 """
 
 from __future__ import annotations
@@ -16,6 +20,14 @@ from onewindow.runtime.validation import MrzError, parse_td3
 
 LINE = 44
 FILLER = "<"
+
+
+# ICAO 9303 part 4, TD3 line 2: the positions (0-based) that hold only digits: the passport
+# number's check digit, the birth date and its check, the expiry and its check, the
+# optional data's check (or a filler) and the composite check.
+DIGITS_ONLY = frozenset([9, *range(13, 20), *range(21, 28), 42, 43])
+LOOKALIKES = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
+                            "S": "5", "G": "6", "B": "8"})
 
 
 class NoMrzFound(Exception):
@@ -41,6 +53,16 @@ def lines_of(text: str) -> tuple[str, str]:
     return first, second
 
 
+def ocr_repaired(lines: tuple[str, str]) -> tuple[str, str]:
+    """The lines with each letter in a digits-only position of line 2 read as its digit."""
+    first, second = lines
+    repaired = "".join(
+        char.translate(LOOKALIKES) if index in DIGITS_ONLY else char
+        for index, char in enumerate(second)
+    )
+    return first, repaired
+
+
 def reading(lines: tuple[str, str], today: date, source: str) -> dict[str, Any]:
     """The answer for two MRZ lines whose check digits hold; raises `MrzError` naming the
     first part that fails (a check digit, a malformed field)."""
@@ -64,4 +86,4 @@ def reading(lines: tuple[str, str], today: date, source: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["FILLER", "LINE", "MrzError", "NoMrzFound", "lines_of", "reading"]
+__all__ = ["FILLER", "LINE", "MrzError", "NoMrzFound", "lines_of", "ocr_repaired", "reading"]

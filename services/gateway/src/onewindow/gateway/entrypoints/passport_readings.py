@@ -20,7 +20,13 @@ from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.adapters.mrz_reader import MrzReader
 from onewindow.gateway.api.problems import FieldError, ProblemError, responses
 from onewindow.gateway.application.gateway import Gateway
-from onewindow.gateway.domain.passport_reading import MrzError, NoMrzFound, lines_of, reading
+from onewindow.gateway.domain.passport_reading import (
+    MrzError,
+    NoMrzFound,
+    lines_of,
+    ocr_repaired,
+    reading,
+)
 from onewindow.gateway.domain.uploads import sniff
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.rate_limits import enforce
@@ -76,6 +82,8 @@ async def read_passport(request: Request, actor: Reader) -> dict[str, Any]:
     today = local_today(cast(Gateway, request.app.state.gateway).clock)
     try:
         lines = lines_of(text)
+        if source == "image":
+            lines = ocr_repaired(lines)
     except NoMrzFound:
         raise _invalid("mrz-not-found", "No machine readable zone was found.") from None
     try:
