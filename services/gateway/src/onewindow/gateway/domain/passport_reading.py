@@ -26,8 +26,9 @@ FILLER = "<"
 # number's check digit, the birth date and its check, the expiry and its check, the
 # optional data's check (or a filler) and the composite check.
 DIGITS_ONLY = frozenset([9, *range(13, 20), *range(21, 28), 42, 43])
-LOOKALIKES = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2",
-                            "S": "5", "G": "6", "B": "8"})
+LOOKALIKES = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "G": "6", "B": "8"}
+)
 
 
 class NoMrzFound(Exception):
