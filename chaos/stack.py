@@ -27,7 +27,7 @@ from chaos.faults import ENV as FAULT_ENV
 from onewindow.devstack import infra
 from onewindow.devstack.paths import project_root, state_dir
 from onewindow.devstack.processes import Managed
-from onewindow.devstack.services import SERVICES
+from onewindow.devstack.services import MANAGEMENT_PORT_OFFSET, SERVICES
 from onewindow.devstack.supervised import service_children, wait_ready
 from onewindow.devstack.supervisor import Child, Plan
 
@@ -44,14 +44,14 @@ def own_port() -> int:
     ephemeral range, not handed out before in this process."""
     while True:
         port = random.choice(OWN_PORTS)
-        if port in SHARED_PORTS or port in _taken:
+        if port in SHARED_PORTS or port in _taken or port + MANAGEMENT_PORT_OFFSET in _taken:
             continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        _taken.add(port)
+        _taken.update((port, port + MANAGEMENT_PORT_OFFSET))  # a gateway's management port
         return port
 
 

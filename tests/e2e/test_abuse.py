@@ -40,8 +40,9 @@ async def database_commands(http: httpx.AsyncClient) -> int:
 
 
 async def test_a_thousand_event_streams_from_one_account_get_429_and_the_database_stays_flat(
-    gateway: Gateway,
+    gateway: Gateway, services: RunningServices
 ) -> None:
+    management = httpx.AsyncClient(base_url=services.probe_urls["gateway"], timeout=10)
     # A case that stays open (waiting for the health certificate), so its streams stay open.
     kim = Person()
     await gateway.register(kim, kinds=("degree", "criminal_record"))
@@ -62,9 +63,9 @@ async def test_a_thousand_event_streams_from_one_account_get_429_and_the_databas
         assert int(one_more.headers["retry-after"]) >= 1
 
         # The baseline: the open streams (each reads its view every 5 s), nothing else.
-        before = await database_commands(gateway.http)
+        before = await database_commands(management)
         await asyncio.sleep(IDLE_S)
-        idle = await database_commands(gateway.http) - before
+        idle = await database_commands(management) - before
 
         started = asyncio.get_running_loop().time()
         answers: list[int] = []
@@ -75,7 +76,7 @@ async def test_a_thousand_event_streams_from_one_account_get_429_and_the_databas
             answers += [r.status_code for r in replies]
             assert batch < ATTEMPTS
         took = asyncio.get_running_loop().time() - started
-        during = await database_commands(gateway.http) - before - idle
+        during = await database_commands(management) - before - idle
 
     assert answers.count(429) == ATTEMPTS, set(answers)  # every one refused at the door
     # What the burst cost the database beyond the idle streams' own polling: the few
@@ -89,3 +90,22 @@ async def test_a_thousand_event_streams_from_one_account_get_429_and_the_databas
     stranger = await gateway.http.get(path, headers=Person().headers)
     assert stranger.status_code == 404  # before any header: not a stream that ends at once
     assert stranger.headers["content-type"].startswith("application/problem+json")
+    await management.aclose()
+
+
+async def test_metrics_and_readiness_are_not_on_the_public_port(
+    gateway: Gateway, services: RunningServices
+) -> None:
+    # Anyone who reaches the gateway's address sees no metrics and no dependency state ...
+    for path in ("/metrics", "/readyz"):
+        public = await gateway.http.get(path)
+        assert public.status_code == 404, (path, public.text)
+        assert "onewindow_" not in public.text
+        assert "kafka" not in public.text
+    assert (await gateway.http.get("/healthz")).status_code == 200
+    # ... while the probes and Prometheus find them on the management port (on loopback),
+    # which in turn serves none of the API.
+    async with httpx.AsyncClient(base_url=services.probe_urls["gateway"], timeout=10) as ops:
+        assert (await ops.get("/readyz")).json()["checks"] == {"kafka": "ok", "database": "ok"}
+        assert "onewindow_db_commands_total" in (await ops.get("/metrics")).text
+        assert (await ops.get("/v1/applications")).status_code == 404

@@ -87,7 +87,7 @@ async def test_a_database_outage_of_a_minute_during_fifty_submissions_strands_no
     stopped = loop.time()
     await asyncio.sleep(OUTAGE_S / 2)
     readiness = await asyncio.gather(
-        *(asyncio.to_thread(readyz, url) for url in system.services.urls.values())
+        *(asyncio.to_thread(readyz, url) for url in system.services.probe_urls.values())
     )
     await asyncio.sleep(max(0.0, OUTAGE_S - (loop.time() - stopped)))
     await asyncio.to_thread(system.database.start)

@@ -61,7 +61,7 @@ def up(
         start_service(service, env)
     with console.status("waiting for every service's /readyz…"):
         wait_ready(
-            {s.name: s.url() for s in SERVICES},
+            {s.name: s.probe_url() for s in SERVICES},
             {s.name: s.process for s in SERVICES},
             timeout,
         )
@@ -102,7 +102,7 @@ def status() -> None:
         table.add_row(managed.name, str(pid or "-"), address, "running" if pid else "stopped")
     for service in SERVICES:
         pid = service.process.pid()
-        ok, _ = readyz(service.url()) if pid else (False, "")
+        ok, _ = readyz(service.probe_url()) if pid else (False, "")
         state = "[green]ready[/]" if ok else ("[yellow]not ready[/]" if pid else "stopped")
         table.add_row(service.name, str(pid or "-"), service.url(), state)
     console.print(table)

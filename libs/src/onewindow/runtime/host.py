@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -32,6 +33,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onewindow.runtime import telemetry
 from onewindow.runtime.kafka import connect_as
@@ -200,7 +202,48 @@ class ServiceHost:
         for router in self._routers:
             app.include_router(router)
         telemetry.instrument(app, self.broker)  # when tracing is on
+        if self.settings.management_port:
+            app.add_middleware(ManagementPort, port=self.settings.management_port)
         return app
+
+
+MANAGEMENT_PATHS = frozenset({"/readyz", "/metrics"})
+BOTH_PORTS = frozenset({"/healthz"})
+
+
+class ManagementPort:
+    """Splits one app over two ports by the port a request came in on: the management
+    port answers only `/readyz`, `/metrics` (and `/healthz`), the service's port
+    everything but `/readyz` and `/metrics`. The other port's paths are 404s, as if they
+    did not exist there."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.port = port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            server = scope.get("server") or (None, None)
+            on_management = server[1] == self.port
+            path = scope.get("path", "")
+            if path not in BOTH_PORTS and (path in MANAGEMENT_PATHS) != on_management:
+                response = JSONResponse(
+                    {"type": "about:blank", "title": "Not Found", "status": 404},
+                    status_code=404,
+                    media_type="application/problem+json",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 class _GracefulServer(uvicorn.Server):
@@ -245,7 +288,15 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=int(HTTP_GRACE_S),
     )
     server = _GracefulServer(config)
-    server.run()
+    if not settings.management_port:
+        server.run()
+    else:
+        server.run(
+            sockets=[
+                _listening(settings.http_host, settings.http_port),
+                _listening(settings.management_host, settings.management_port),
+            ]
+        )
     if not server.started:
         sys.exit(3)  # as uvicorn.run: the app could not start
     log.info("stopped")

@@ -50,6 +50,11 @@ class ServiceSettings(InfraSettings):
     service_name: str = "service"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # When not 0, `/readyz` and `/metrics` move to this port (on `management_host`) and the
+    # HTTP port answers them 404: the public port of the gateway shows no dependency
+    # state and no metrics to the world, while probes and Prometheus use this one.
+    management_port: int = 0
+    management_host: str = "127.0.0.1"
 
     @property
     def database_name(self) -> str:

@@ -181,6 +181,8 @@ class RunningServices:
 
     infrastructure: Infrastructure
     urls: dict[str, str]
+    # Where each one's /readyz and /metrics answer (the gateway's are not on its public port).
+    probe_urls: dict[str, str]
     processes: dict[str, Managed]
     env: dict[str, str]
     clock_file: Path
@@ -206,7 +208,7 @@ class RunningServices:
         """Start a service again (after a test killed it) and wait until it is ready."""
         service = next(s for s in SERVICES if s.name == name)
         start_service(service, self.env, self.processes[name])
-        wait_ready({name: self.urls[name]}, self.processes, timeout=120)
+        wait_ready({name: self.probe_urls[name]}, self.processes, timeout=120)
 
 
 def _free_port() -> int:
@@ -221,49 +223,8 @@ def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
 
     They work in a namespace of their own, so in-process service tests of the same
     session never join their consumer groups."""
-    infrastructure = infrastructure.isolated("e2e")
-    env = infrastructure.env()
-    clock_file = state_dir() / f"{infrastructure.namespace}-clock"
-    write_clock_offset(clock_file, timedelta(0))
-    mail_dir = state_dir() / f"{infrastructure.namespace}-mail"
-    smtp_port = _free_port()
-    mailsink = Managed(f"{infrastructure.namespace}-mailsink")
-    mailsink.start(
-        [
-            sys.executable,
-            "-m",
-            "onewindow.devstack.mailsink",
-            "--port",
-            str(smtp_port),
-            "--folder",
-            str(mail_dir),
-        ]
-    )
-    env.update(
-        {
-            "ONEWINDOW_CLOCK_FILE": str(clock_file),
-            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
-            "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
-            "APPLICATIONS_DEADLINE_CHECK_INTERVAL_S": "1",
-        }
-    )
-    urls: dict[str, str] = {}
-    for service in SERVICES:
-        port = _free_port()
-        env[f"{service.env_prefix}HTTP_PORT"] = str(port)
-        urls[service.name] = service.url(port)
-    for service in SERVICES:
-        env[f"ONEWINDOW_{service.env_prefix}URL"] = urls[service.name]
-    processes = {s.name: Managed(f"{infrastructure.namespace}-{s.name}") for s in SERVICES}
-    running = RunningServices(infrastructure, urls, processes, env, clock_file, mail_dir)
-    try:
-        for service in SERVICES:
-            start_service(service, env, processes[service.name])
-        wait_ready(urls, processes, timeout=120)
+    with run_services(infrastructure.isolated("e2e")) as running:
         yield running
-    finally:
-        for managed in [*processes.values(), mailsink]:
-            managed.stop()
 
 
 @contextlib.contextmanager
@@ -297,17 +258,23 @@ def run_services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
             "APPLICATIONS_DEADLINE_CHECK_INTERVAL_S": "1",
         }
     )
-    ports = {service.name: _free_port() for service in SERVICES}
-    urls = {service.name: service.url(ports[service.name]) for service in SERVICES}
+    urls: dict[str, str] = {}
+    probes: dict[str, str] = {}
     for service in SERVICES:
-        env[f"{service.env_prefix}HTTP_PORT"] = str(ports[service.name])
+        port = _free_port()
+        management = _free_port() if service.management else None
+        urls[service.name] = service.url(port)
+        probes[service.name] = service.url(management or port)
+        env[f"{service.env_prefix}HTTP_PORT"] = str(port)
+        if management is not None:
+            env[f"{service.env_prefix}MANAGEMENT_PORT"] = str(management)
         env[f"ONEWINDOW_{service.env_prefix}URL"] = urls[service.name]
     processes = {s.name: Managed(f"{infrastructure.namespace}-{s.name}") for s in SERVICES}
     try:
         for service in SERVICES:
             start_service(service, env, processes[service.name])
-        wait_ready(urls, processes, timeout=120)
-        yield RunningServices(infrastructure, urls, processes, env, clock_file, mail_dir)
+        wait_ready(probes, processes, timeout=120)
+        yield RunningServices(infrastructure, urls, probes, processes, env, clock_file, mail_dir)
     finally:
         for managed in [*processes.values(), mailsink]:
             managed.stop()

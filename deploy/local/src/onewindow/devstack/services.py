@@ -15,11 +15,14 @@ from onewindow.devstack.processes import Managed
 
 @dataclass(frozen=True)
 class Service:
-    """A service process: its name, Python module, and default HTTP port."""
+    """A service process: its name, Python module, and default HTTP port; `management`
+    when its `/readyz` and `/metrics` answer on a port of their own (`management_port`),
+    never on its public one."""
 
     name: str
     module: str
     port: int
+    management: bool = False
 
     @property
     def env_prefix(self) -> str:
@@ -32,8 +35,27 @@ class Service:
     def url(self, port: int | None = None) -> str:
         return f"http://127.0.0.1:{port or self.port}"
 
+    def management_port(self, port: int | None = None) -> int | None:
+        """The port of `/readyz` and `/metrics` when the service listens on `port`."""
+        return (port or self.port) + MANAGEMENT_PORT_OFFSET if self.management else None
+
+    def probe_url(self, port: int | None = None) -> str:
+        """Where its `/readyz` and `/metrics` answer when it listens on `port`."""
+        return self.url(self.management_port(port) or port)
+
+    def port_env(self, port: int | None = None) -> dict[str, str]:
+        """The settings that put it on `port` (and its management port)."""
+        env = {f"{self.env_prefix}HTTP_PORT": str(port or self.port)}
+        management = self.management_port(port)
+        if management is not None:
+            env[f"{self.env_prefix}MANAGEMENT_PORT"] = str(management)
+        return env
+
 
 DEVELOPMENT_ENV = "ONEWINDOW_ENV"
+# The gateway's public port answers no `/readyz` and no `/metrics`: they are on this
+# port above it (8080 → 9080), on loopback.
+MANAGEMENT_PORT_OFFSET = 1000
 
 SERVICES: tuple[Service, ...] = (
     Service("identity", "onewindow.identity", 8082),
@@ -41,7 +63,7 @@ SERVICES: tuple[Service, ...] = (
     Service("residence-permit", "onewindow.residence_permit", 8084),
     Service("notifications", "onewindow.notifications", 8085),
     Service("applications", "onewindow.applications", 8081),
-    Service("gateway", "onewindow.gateway", 8080),
+    Service("gateway", "onewindow.gateway", 8080, management=True),
 )
 
 
@@ -50,9 +72,11 @@ def start_service(service: Service, env: Mapping[str, str], managed: Managed | N
 
     The local stack is a development stack: its services run with
     `ONEWINDOW_ENV=development` (the gateway then accepts the development signing key),
-    unless the caller's environment names another.
+    unless the caller's environment names another. Without a port in `env`, it listens
+    on its default ones.
     """
-    env = {DEVELOPMENT_ENV: os.environ.get(DEVELOPMENT_ENV, "development"), **env}
+    ports = {} if f"{service.env_prefix}HTTP_PORT" in env else service.port_env()
+    env = {DEVELOPMENT_ENV: os.environ.get(DEVELOPMENT_ENV, "development"), **ports, **env}
     return (managed or service.process).start([sys.executable, "-m", service.module], env=env)
 
 

@@ -63,8 +63,9 @@ def service_children(
                 Child(
                     name=prefix + replica_name(service, replica),
                     argv=command,
-                    env={**env, f"{service.env_prefix}HTTP_PORT": str(port)},
-                    url=service.url(port),
+                    env={**env, **service.port_env(port)},
+                    url=service.probe_url(port),
+                    address=service.url(port),
                 )
             )
     return children
@@ -107,7 +108,7 @@ def status_lines(plan: Plan) -> list[str]:
         shown = "ready" if ready else row.get("state", "stopped") if pid is None else "not ready"
         last = f"{row.get('last_exit') or '-'} {row.get('last_exit_at') or ''}".rstrip()
         lines.append(
-            f"{child.name:<22} {pid or '-':>7}  {child.url or '':<24} {shown:<10} "
+            f"{child.name:<22} {pid or '-':>7}  {child.address or child.url or '':<24} {shown:<10} "
             f"{row.get('restarts', 0):>8}  {last}"
         )
     return lines

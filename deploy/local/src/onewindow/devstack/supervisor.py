@@ -40,12 +40,14 @@ POLL_S = 0.1
 @dataclass(frozen=True)
 class Child:
     """A process to keep running: its `Managed` name, command line, environment (added to
-    the supervisor's own) and the URL whose `/readyz` says it is ready."""
+    the supervisor's own), the URL whose `/readyz` says it is ready, and the address
+    its users reach it at (`make status` shows it; by default that URL)."""
 
     name: str
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     url: str | None = None
+    address: str | None = None
 
     @property
     def managed(self) -> Managed:
