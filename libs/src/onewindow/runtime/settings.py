@@ -24,6 +24,15 @@ class InfraSettings(BaseSettings):
     # Prefix of every topic and consumer group; tests set it to run beside a live stack.
     topic_prefix: str = Field(default="", validation_alias="ONEWINDOW_TOPIC_PREFIX")
     log_level: str = Field(default="INFO", validation_alias="ONEWINDOW_LOG_LEVEL")
+    # The topics a process creates (`ensure_topics`): 1/1 on the one-broker local stack;
+    # 3/2 on a cluster, so `acks=all` means two brokers hold every record (on Kubernetes
+    # Strimzi's KafkaTopics carry the same, made from the topic registry).
+    topic_replication_factor: int = Field(
+        default=1, ge=1, validation_alias="KAFKA_TOPIC_REPLICATION_FACTOR"
+    )
+    topic_min_insync_replicas: int = Field(
+        default=1, ge=1, validation_alias="KAFKA_TOPIC_MIN_INSYNC_REPLICAS"
+    )
 
     # How a process authenticates to Kafka: plaintext locally; on Kubernetes SASL
     # SCRAM-SHA-512 over TLS as the service's own KafkaUser, whose ACLs let it write only
