@@ -21,13 +21,22 @@ from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
+from onewindow.runtime.service_tokens import ServiceCredentialVerifier, checked_service_secret
 from onewindow.runtime.settings import ServiceSettings
 
 # How often lapsed reservations are looked for; a lapse is noticed at most this late.
 EXPIRY_SCAN_INTERVAL_S = 30.0
+# The services that call a permit service's internal API (its assessment preview).
+INTERNAL_CALLERS = ("gateway",)
+
+# A service's own HTTP routes over its use cases, for callers whose service credential the
+# verifier accepts.
+Routes = Callable[[PermitService[Any, PolicyT], ServiceCredentialVerifier], Sequence[APIRouter]]
 
 
-def no_routes(service: PermitService[Any, Any]) -> Sequence[APIRouter]:
+def no_routes(
+    service: PermitService[Any, Any], credentials: ServiceCredentialVerifier
+) -> Sequence[APIRouter]:
     """A service with no HTTP routes of its own (beyond health, readiness and metrics)."""
     return ()
 
@@ -39,7 +48,7 @@ class PermitBootstrap(Generic[PolicyT]):
     service: type[PermitService[Any, PolicyT]]
     published_policies: Callable[[], PolicyBook[PolicyT]]
     # The service's own HTTP routes over its use cases (its assessment preview).
-    routes: Callable[[PermitService[Any, PolicyT]], Sequence[APIRouter]] = no_routes
+    routes: Routes[PolicyT] = no_routes
 
     def __call__(
         self,
@@ -50,7 +59,16 @@ class PermitBootstrap(Generic[PolicyT]):
         expiry_scan_interval_s: float = EXPIRY_SCAN_INTERVAL_S,
     ) -> FastAPI:
         """The service's HTTP app, with its broker, database, command subscription,
-        outbox relay and expiry timer in the lifespan."""
+        outbox relay and expiry timer in the lifespan.
+
+        Raises `InsecureServiceSecret` outside development with the development service
+        secret.
+        """
+        credentials = ServiceCredentialVerifier(
+            checked_service_secret(settings),
+            audience=settings.service_name,
+            callers=INTERNAL_CALLERS,
+        )
         clock = clock or clock_from_env()
         broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
         mongo = make_client(settings.mongodb_url)
@@ -71,7 +89,7 @@ class PermitBootstrap(Generic[PolicyT]):
             settings,
             broker,
             mongo,
-            routers=self.routes(permits),
+            routers=self.routes(permits, credentials),
             on_start=(store.ensure_indexes, reservations.ensure_indexes),
             background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
         )

@@ -14,11 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from onewindow.contracts.message import Command, Event
 from onewindow.permits.permit import Permit
 from onewindow.permits.service import Decide, PermitKind
+from onewindow.runtime.service_tokens import (
+    InternalRoute,
+    ServiceCredentialVerifier,
+    service_credential,
+)
 
 PREVIEW_PATH = "/internal/assessments/preview"
 # What a previewed reservation names instead of a number (numbers are never reused, so a
@@ -44,11 +49,20 @@ def preview(kind: PermitKind[PermitT], application_id: str, decide: Decide[Permi
     return told[-1]
 
 
-def preview_router(command: type[CommandT], answer: Callable[[CommandT], Event]) -> APIRouter:
+def preview_router(
+    command: type[CommandT],
+    answer: Callable[[CommandT], Event],
+    credentials: ServiceCredentialVerifier,
+) -> APIRouter:
     """`POST /internal/assessments/preview` with an assessment command's JSON → 200
     `{"type": <the event's type>, "event": <its JSON>}`; a body that is not the command is
-    a 422. Internal: the gateway calls it after checking the caller."""
-    router = APIRouter(tags=["internal"])
+    a 422. Internal: the gateway calls it after checking the caller, with a service
+    credential `credentials` accepts (without one: a 401 problem)."""
+    router = APIRouter(
+        tags=["internal"],
+        route_class=InternalRoute,
+        dependencies=[Depends(service_credential(credentials))],
+    )
 
     async def preview_assessment(body: Any) -> dict[str, Any]:
         event = answer(body)

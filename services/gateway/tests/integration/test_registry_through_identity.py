@@ -1,7 +1,8 @@
 """The clerks' registry through the gateway, with identity running as its own process.
 
 A `PUT` answered by the gateway is durable in identity: an immediate `GET`
-returns the record. Only clerks get through (403 for an applicant).
+returns the record, with the clerk who recorded it (named in the gateway's service
+credential). Only clerks get through (403 for an applicant).
 """
 
 from __future__ import annotations
@@ -87,7 +88,22 @@ async def test_an_employer_put_is_returned_by_an_immediate_get(
     assert put.headers["location"] == f"/v1/registry/employers/{uscc}"
     got = await gateway.get(f"/v1/registry/employers/{uscc}", headers=CLERK)
     assert got.status_code == 200
-    assert got.json() == {"uscc": uscc, **body}
+    assert got.json() == {"uscc": uscc, **body, "recorded_by": {"sub": "carl", "role": "clerk"}}
+
+
+async def test_identity_records_the_acting_clerk(gateway: httpx.AsyncClient) -> None:
+    passport = "X" + secrets.token_hex(4).upper()
+    watch = f"/v1/registry/watchlist/NLD/{passport}"
+    clara = {"Authorization": "Bearer " + wall_clock_token("clerk", "clara")}
+    put = await gateway.put(watch, json={"note": "check"}, headers=clara)
+    assert put.status_code == 201, put.text
+    # Whoever reads it sees who recorded it: clara, not the clerk reading.
+    got = await gateway.get(watch, headers=CLERK)
+    assert got.json()["recorded_by"] == {"sub": "clara", "role": "clerk"}
+    corrected = await gateway.put(watch, json={"note": "check twice"}, headers=CLERK)
+    assert corrected.status_code == 200, corrected.text
+    got = await gateway.get(watch, headers=clara)
+    assert got.json()["recorded_by"] == {"sub": "carl", "role": "clerk"}
 
 
 async def test_a_certificate_and_a_watchlist_entry_round_trip(gateway: httpx.AsyncClient) -> None:

@@ -31,9 +31,17 @@ from onewindow.gateway.domain.ownership import CaseOwner
 from onewindow.gateway.domain.uploads import Upload
 from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
 from onewindow.runtime.clock import ManualClock
+from onewindow.runtime.service_tokens import (
+    CredentialRefused,
+    ServiceCredential,
+    ServiceCredentialVerifier,
+)
 from onewindow.runtime.validation import build_td3
 
 SECRET = "unit-test-secret-long-enough-for-hs256"  # noqa: S105 - a test key, not a secret
+# The service secret of the unit gateway (not the development one, so it starts in any
+# ONEWINDOW_ENV); its fakes of identity and the permit services check it.
+SERVICE_SECRET = "unit-test-service-secret-long-enough-for-hs256"  # noqa: S105 - a test key
 AUDIENCE = "onewindow"
 # 10:00 in Shanghai on Monday 1 June 2026.
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
@@ -69,6 +77,15 @@ def make_token(
 def auth(role: str = "applicant", sub: str = "anna", **kwargs: Any) -> dict[str, str]:
     """Headers of a caller with a valid token."""
     return {"Authorization": f"Bearer {make_token(role, sub, **kwargs)}"}
+
+
+def service_credential(request: httpx.Request, audience: str) -> ServiceCredential:
+    """The gateway's credential on a request to `audience`'s internal API, verified as the
+    service would (`CredentialRefused` when it would refuse it)."""
+    verifier = ServiceCredentialVerifier(SERVICE_SECRET, audience=audience, callers=["gateway"])
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    assert scheme == "Bearer", request.headers
+    return verifier.verify(token)
 
 
 def application(**changes: Any) -> dict[str, Any]:
@@ -278,13 +295,18 @@ class FakeBus(CommandBus):
 
 @dataclass
 class Identity:
-    """A stand-in for identity's internal API: records requests, answers as told."""
+    """A stand-in for identity's internal API: records requests, refuses those without
+    the gateway's service credential as identity would (401), answers others as told."""
 
     requests: list[httpx.Request] = field(default_factory=list)
     answer: Callable[[httpx.Request], httpx.Response] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        try:
+            service_credential(request, "identity")
+        except CredentialRefused as refused:
+            return httpx.Response(401, json={"detail": refused.detail})
         if self.answer is not None:
             return self.answer(request)
         body = request.content or b"{}"
@@ -316,7 +338,14 @@ def unit_gateway(routers: list[APIRouter] | None = None, **overrides: Any) -> Un
     """The gateway app over fakes; `overrides` change its settings."""
     clock = ManualClock(NOW)
     identity = Identity()
-    settings = GatewaySettings(**{"jwt_secret": SECRET, "jwt_audience": AUDIENCE, **overrides})
+    settings = GatewaySettings(
+        **{
+            "jwt_secret": SECRET,
+            "jwt_audience": AUDIENCE,
+            "service_secret": SERVICE_SECRET,
+            **overrides,
+        }
+    )
     app = bootstrap(
         settings,
         routers=routers or [],

@@ -29,8 +29,17 @@ from onewindow.contracts.v1.work_permit import (
 from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
 from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.runtime.calendar import default_calendar
+from onewindow.runtime.service_tokens import CredentialRefused
 
-from .support import NOW, USCC, UnitGateway, application, auth, unit_gateway
+from .support import (
+    NOW,
+    USCC,
+    UnitGateway,
+    application,
+    auth,
+    service_credential,
+    unit_gateway,
+)
 
 PASSPORT = ("NLD", "NX4K2P7R1")
 CLASSIFIED = Classification(
@@ -104,6 +113,11 @@ class Permits:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("refused", request=request)
+        service = "work-permit" if request.url.port == 8083 else "residence-permit"
+        try:
+            service_credential(request, service)
+        except CredentialRefused as refused:
+            return httpx.Response(401, json={"detail": refused.detail})
         body = json.loads(request.content)
         if request.url.port == 8083:
             command: Any = AssessWorkPermit.model_validate(body)
@@ -128,6 +142,8 @@ def precheck_gateway(
         previews=AssessmentPreviews(
             httpx.AsyncClient(base_url="http://127.0.0.1:8083", transport=transport),
             httpx.AsyncClient(base_url="http://127.0.0.1:8084", transport=transport),
+            # The credentials the gateway's bootstrap made.
+            gateway.app.state.prechecks.previews.credentials,
         ),
         uploads=gateway.app.state.uploads,
         clock=gateway.clock,

@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import PROBLEMS, USCC, auth, unit_gateway
+from onewindow.runtime.service_tokens import ActingFor, ServiceCredential
+
+from .support import PROBLEMS, USCC, auth, service_credential, unit_gateway
 
 CLERK = auth("clerk", "carl")
 CERTIFICATE = {
@@ -31,6 +33,24 @@ async def test_a_clerks_write_reaches_identity_with_normalised_values() -> None:
     sent = json.loads(request.content)
     assert sent["holder"] == {"nationality": "NLD", "passport_number": "NX4K2P7R1"}
     assert sent["details"] == {"level": "doctorate"}
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [("GET", None), ("PUT", {"name": "Acme", "licence_valid_until": "2030-01-01"})],
+)
+async def test_identity_is_called_with_the_gateway_s_credential_for_the_clerk(
+    method: str, body: dict[str, Any] | None
+) -> None:
+    gateway = unit_gateway()
+    async with gateway.client() as client:
+        await client.request(method, f"/v1/registry/employers/{USCC}", json=body, headers=CLERK)
+    (request,) = gateway.identity.requests
+    assert service_credential(request, "identity") == ServiceCredential(
+        caller="gateway", acting_for=ActingFor(sub="carl", role="clerk")
+    )
+    # The clerk is named only inside the signed credential.
+    assert "x-onewindow-actor" not in request.headers
 
 
 @pytest.mark.parametrize(

@@ -36,11 +36,17 @@ from onewindow.contracts.v1.identity import (
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.identity.bootstrap import bootstrap
 from onewindow.identity.settings import IdentitySettings
+from onewindow.runtime.service_tokens import (
+    DEVELOPMENT_SERVICE_SECRET,
+    ActingFor,
+    ServiceCredentials,
+)
 from onewindow.runtime.validation.uscc import CODE_SET, make_uscc
 
 pytestmark = pytest.mark.integration
 
 APPLIED_ON = date(2027, 1, 4)
+GATEWAY = ServiceCredentials(DEVELOPMENT_SERVICE_SECRET, caller="gateway")
 WAIT_S = 60.0
 
 
@@ -165,7 +171,9 @@ def new_uscc() -> str:
 
 
 async def put(http: httpx.AsyncClient, path: str, body: dict[str, Any]) -> None:
-    answer = await http.put(f"/internal/registry/{path}", json=body)
+    """A clerk's write, as the gateway makes it."""
+    headers = GATEWAY.headers("identity", ActingFor(sub="carl", role="clerk"))
+    answer = await http.put(f"/internal/registry/{path}", json=body, headers=headers)
     assert answer.status_code in (200, 201), answer.text
 
 

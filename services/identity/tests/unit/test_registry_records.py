@@ -1,4 +1,5 @@
-"""The registry's records: versions, corrections and what a certificate must hold."""
+"""The registry's records: versions, corrections, who recorded them and what a certificate
+must hold."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from onewindow.identity.domain.registry import (
     EmployerRecorded,
     Holder,
     InvalidRecord,
+    Recorded,
+    Recorder,
     WatchlistEntry,
     current,
     record,
@@ -23,6 +26,8 @@ from onewindow.identity.domain.registry import (
 EMPLOYER = EmployerRecord(
     uscc="91310104MA1FL5KX1N", name="Xuhui Labs", licence_valid_until=date(2031, 1, 1)
 )
+CARL = Recorder(sub="carl", role="clerk")
+CLARA = Recorder(sub="clara", role="clerk")
 
 
 def certificate(**changes: Any) -> CertificateRecord:
@@ -38,30 +43,40 @@ def certificate(**changes: Any) -> CertificateRecord:
     return CertificateRecord.model_validate(fields | changes)
 
 
-def test_first_version_is_created() -> None:
-    recording = record(None, EMPLOYER)
+def test_first_version_is_created_by_its_clerk() -> None:
+    recording = record(None, EMPLOYER, CARL)
     assert recording.created
-    assert recording.events == (EmployerRecorded(employer=EMPLOYER),)
+    assert recording.events == (EmployerRecorded(employer=EMPLOYER, recorded_by=CARL),)
+    assert recording.recorded == Recorded(EMPLOYER, CARL)
 
 
-def test_the_same_version_again_records_nothing() -> None:
-    recording = record(EMPLOYER, EMPLOYER)
+def test_the_same_version_again_records_nothing_and_keeps_its_clerk() -> None:
+    recording = record(Recorded(EMPLOYER, CARL), EMPLOYER, CLARA)
     assert not recording.created
     assert recording.events == ()
+    assert recording.recorded == Recorded(EMPLOYER, CARL)
 
 
-def test_a_correction_is_a_new_version() -> None:
+def test_a_correction_is_a_new_version_by_the_clerk_who_corrected_it() -> None:
     corrected = EMPLOYER.model_copy(update={"name": "Xuhui Labs Ltd"})
-    recording = record(EMPLOYER, corrected)
+    recording = record(Recorded(EMPLOYER, CARL), corrected, CLARA)
     assert not recording.created
-    assert recording.events == (EmployerRecorded(employer=corrected),)
+    assert recording.events == (EmployerRecorded(employer=corrected, recorded_by=CLARA),)
 
 
-def test_current_is_the_latest_version() -> None:
+def test_current_is_the_latest_version_with_its_clerk() -> None:
     corrected = EMPLOYER.model_copy(update={"name": "Xuhui Labs Ltd"})
-    history = [EmployerRecorded(employer=EMPLOYER), EmployerRecorded(employer=corrected)]
-    assert current(EmployerRecord, history) == corrected
+    history = [
+        EmployerRecorded(employer=EMPLOYER, recorded_by=CARL),
+        EmployerRecorded(employer=corrected, recorded_by=CLARA),
+    ]
+    assert current(EmployerRecord, history) == Recorded(corrected, CLARA)
     assert current(EmployerRecord, []) is None
+
+
+def test_a_version_recorded_before_clerks_were_kept_has_no_clerk() -> None:
+    stored_before = EmployerRecorded.model_validate({"employer": EMPLOYER.model_dump()})
+    assert current(EmployerRecord, [stored_before]) == Recorded(EMPLOYER, None)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +93,7 @@ def test_current_is_the_latest_version() -> None:
 )
 def test_invalid_certificates_are_refused(rule: str, changes: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidRecord) as raised:
-        record(None, certificate(**changes))
+        record(None, certificate(**changes), CARL)
     assert raised.value.field == field, rule
 
 
@@ -93,8 +108,9 @@ def test_invalid_certificates_are_refused(rule: str, changes: dict[str, Any], fi
     ],
 )
 def test_valid_certificates_are_recorded(rule: str, changes: dict[str, Any]) -> None:
-    recording = record(None, certificate(**changes))
-    assert recording.events == (CertificateRecorded(certificate=certificate(**changes)),), rule
+    recording = record(None, certificate(**changes), CARL)
+    recorded = CertificateRecorded(certificate=certificate(**changes), recorded_by=CARL)
+    assert recording.events == (recorded,), rule
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,12 @@ from onewindow.identity.application.verification import IdentityVerification
 from onewindow.identity.domain.case import CaseDisplaced, CaseEnded, CaseVerified
 from onewindow.identity.domain.open_case import CaseClaimed, OpenCase
 from onewindow.identity.domain.person import PassportHolder
-from onewindow.identity.domain.registry import CertificateRecord, EmployerRecord, Holder
+from onewindow.identity.domain.registry import (
+    CertificateRecord,
+    EmployerRecord,
+    Holder,
+    Recorder,
+)
 from onewindow.runtime.eventstore import (
     ConcurrencyConflict,
     EventStore,
@@ -45,6 +50,7 @@ USCC = "91310104MA1FL5KX1N"
 PERSON = PassportHolder("NLD", "NX4K2P7R1")
 PERSON_REF = PERSON.ref(SECRET)
 CLAIM = open_case_stream(PERSON_REF, USCC)
+CLERK = Recorder(sub="carl", role="clerk")
 
 
 class MemoryEventStore(EventStore):
@@ -120,7 +126,7 @@ async def world() -> tuple[MemoryEventStore, Registry, IdentityVerification]:
     store = MemoryEventStore()
     registry = Registry(store, MemoryViews(), SECRET)
     await registry.record_employer(
-        EmployerRecord(uscc=USCC, name="Xuhui Labs", licence_valid_until=date(2031, 1, 1))
+        EmployerRecord(uscc=USCC, name="Xuhui Labs", licence_valid_until=date(2031, 1, 1)), CLERK
     )
     await registry.record_certificate(
         CertificateRecord(
@@ -129,7 +135,8 @@ async def world() -> tuple[MemoryEventStore, Registry, IdentityVerification]:
             holder=Holder(nationality="NLD", passport_number="NX4K2P7R1"),
             issued_on=date(2026, 12, 1),
             valid_until=date(2027, 6, 1),
-        )
+        ),
+        CLERK,
     )
     return store, registry, IdentityVerification(store, registry)
 
@@ -305,7 +312,8 @@ async def test_a_talent_recognition_held_in_the_registry_is_passed_on_uncited(
             holder=Holder(nationality="NLD", passport_number="NX4K2P7R1"),
             issued_on=date(2025, 5, 1),
             issuer="Shanghai Talent Programme",
-        )
+        ),
+        CLERK,
     )
     command = verify_command("A-1")  # cites the health certificate only
     await service.verify_identity(command, envelope_for(command, "A-1"))

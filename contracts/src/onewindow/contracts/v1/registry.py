@@ -13,8 +13,11 @@ The gateway checks the body at the door and relays it to identity's internal API
 (`/internal/registry/...`), which keeps it; the seeding of demos, tests and the
 benchmark writes it through the gateway like any client. All three use these models.
 A `PUT`'s answer and a `GET` are the body with its key (`uscc`, `id`, or `nationality`
-and `passport_number`); `GET certificates?nationality=…&passport_number=…` lists one
-holder's certificates as `{"items": [...]}`.
+and `passport_number`) and `recorded_by`, the clerk who recorded that version
+(`{"sub", "role"}`, null for versions recorded before identity kept it; identity takes it
+from the gateway's service credential, never from a body); `GET
+certificates?nationality=…&passport_number=…` lists one holder's certificates as
+`{"items": [...]}`, without `recorded_by`.
 
 The models check what needs no reference data: the members, their types and bounds,
 and dates written `YYYY-MM-DD`. Whether a country code is ISO 3166-1 and a passport

@@ -47,6 +47,7 @@ from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
+from onewindow.runtime.service_tokens import ServiceCredentials, checked_service_secret
 from onewindow.runtime.settings import ServiceSettings
 from onewindow.runtime.subscriber import subscribe
 
@@ -86,13 +87,18 @@ def bootstrap(
     permits_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The gateway's HTTP app, with its broker, database and the clients of identity and
-    the permit services (`*_transport` replace their network, in tests) in the lifespan."""
+    the permit services (`*_transport` replace their network, in tests) in the lifespan.
+
+    Outside development, raises `InsecureConfiguration` for the development signing key or
+    no issuer, and `InsecureServiceSecret` for the development service secret.
+    """
     config = (
         settings
         if isinstance(settings, GatewaySettings)
         else GatewaySettings(**settings.model_dump())
     )
     clock = clock or clock_from_env()
+    credentials = ServiceCredentials(checked_service_secret(config), caller=config.service_name)
     broker = make_broker(config.kafka_bootstrap_servers, client_id=config.service_name)
     mongo = make_client(config.mongodb_url)
     identity = IdentityRegistry(
@@ -100,16 +106,16 @@ def bootstrap(
             base_url=config.identity_url,
             timeout=config.identity_timeout_s,
             transport=identity_transport,
-        )
+        ),
+        credentials,
     )
-    previews = AssessmentPreviews(
-        *(
-            httpx.AsyncClient(
-                base_url=url, timeout=config.permits_timeout_s, transport=permits_transport
-            )
-            for url in (config.work_permit_url, config.residence_permit_url)
+    work, residence = (
+        httpx.AsyncClient(
+            base_url=url, timeout=config.permits_timeout_s, transport=permits_transport
         )
+        for url in (config.work_permit_url, config.residence_permit_url)
     )
+    previews = AssessmentPreviews(work, residence, credentials)
     db = mongo[config.database_name]
     claims = IdempotencyRecords(db)
     projection = Projection(db)

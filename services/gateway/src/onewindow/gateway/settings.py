@@ -7,20 +7,22 @@ from pydantic_settings import SettingsConfigDict
 
 from onewindow.gateway.domain.uploads import MAX_UPLOAD_BYTES
 from onewindow.ops.tokens import DEFAULT_AUDIENCE, DEVELOPMENT_JWT_SECRET
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.service_tokens import ServiceCredentialSettings
 
 # The development key and audience are shared with `onewindow token` (public by design:
 # a deployment that faces anyone but its own developer sets GATEWAY_JWT_SECRET).
 __all__ = ["DEFAULT_AUDIENCE", "DEVELOPMENT_JWT_SECRET", "GatewaySettings"]
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(ServiceCredentialSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
     http_port: int = 8080
 
-    # Bearer tokens (API.md "Auth"): HS256 with a shared secret.
+    # Bearer tokens (API.md "Auth"): HS256 with a shared secret. Outside development
+    # (`environment`, ONEWINDOW_ENV) the gateway refuses to start with the development key
+    # or without an issuer.
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
     jwt_audience: str = DEFAULT_AUDIENCE
     # When set, tokens must carry this `iss`; when empty, any issuer is accepted.
@@ -28,9 +30,6 @@ class GatewaySettings(ServiceSettings):
     # The identity provider's public keys (JWKS): a file path or an http(s) URL; RS256 and
     # ES256 tokens are verified against them by `kid`.
     jwt_jwks: str = ""
-    # `development` (what `make run` and the tests set) accepts the development key and no
-    # issuer; anything else refuses to start with them.
-    environment: str = Field(default="production", validation_alias="ONEWINDOW_ENV")
     # Clock skew tolerated on `exp` and `nbf`, in seconds.
     jwt_leeway_s: float = 30.0
 

@@ -18,9 +18,13 @@ from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
+from onewindow.runtime.service_tokens import ServiceCredentialVerifier, checked_service_secret
 from onewindow.runtime.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# The services that call the registry's internal API.
+REGISTRY_CALLERS = ("gateway",)
 
 
 def _identity_settings(settings: ServiceSettings) -> IdentitySettings:
@@ -31,8 +35,14 @@ def _identity_settings(settings: ServiceSettings) -> IdentitySettings:
 
 def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
     """The service's HTTP app (health, metrics, `/internal/registry/...`), with its
-    `identity.commands` subscriber, outbox relay and database in the lifespan."""
+    `identity.commands` subscriber, outbox relay and database in the lifespan.
+
+    Raises `InsecureServiceSecret` outside development with the development service secret.
+    """
     config = _identity_settings(settings)
+    credentials = ServiceCredentialVerifier(
+        checked_service_secret(config), audience=config.service_name, callers=REGISTRY_CALLERS
+    )
     secret = config.person_ref_secret.get_secret_value()
     if secret == DEVELOPMENT_PERSON_REF_SECRET:
         log.warning("IDENTITY_PERSON_REF_SECRET not set: using the development secret")
@@ -55,7 +65,7 @@ def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastA
         config,
         broker,
         mongo,
-        routers=[registry_router(registry)],
+        routers=[registry_router(registry, credentials)],
         on_start=[store.ensure_indexes, views.ensure_indexes],
         background=[relay.run],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.service_tokens import ServiceCredentialSettings
 
 # Development only: a deployment sets IDENTITY_PERSON_REF_SECRET, and bootstrap
 # warns when it has not. Changing the secret changes every person reference, so
@@ -14,7 +14,7 @@ from onewindow.runtime.settings import ServiceSettings
 DEVELOPMENT_PERSON_REF_SECRET = "onewindow-development-person-ref-secret"  # noqa: S105
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(ServiceCredentialSettings):
     model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "identity"

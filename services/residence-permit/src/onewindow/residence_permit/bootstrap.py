@@ -18,12 +18,16 @@ from onewindow.permits.preview import preview_router
 from onewindow.permits.service import PermitService
 from onewindow.residence_permit.application.residence_permits import ResidencePermits
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy, published_policies
+from onewindow.runtime.service_tokens import ServiceCredentialVerifier
 
 
-def routes(permits: PermitService[Any, ResidencePermitPolicy]) -> Sequence[APIRouter]:
-    """`POST /internal/assessments/preview`: what an assessment would answer now."""
+def routes(
+    permits: PermitService[Any, ResidencePermitPolicy], credentials: ServiceCredentialVerifier
+) -> Sequence[APIRouter]:
+    """`POST /internal/assessments/preview`: what an assessment would answer now, for a
+    caller whose service credential `credentials` accepts."""
     assert isinstance(permits, ResidencePermits)
-    return [preview_router(AssessResidencePermit, permits.preview_assessment)]
+    return [preview_router(AssessResidencePermit, permits.preview_assessment, credentials)]
 
 
 bootstrap = PermitBootstrap(ResidencePermits, published_policies, routes)

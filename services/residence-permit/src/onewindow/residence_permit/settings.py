@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.service_tokens import ServiceCredentialSettings
 
 
-class ResidencePermitSettings(ServiceSettings):
+class ResidencePermitSettings(ServiceCredentialSettings):
     model_config = SettingsConfigDict(env_prefix="RESIDENCE_PERMIT_")
 
     service_name: str = "residence-permit"

@@ -16,14 +16,18 @@ from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.bootstrap import PermitBootstrap
 from onewindow.permits.preview import preview_router
 from onewindow.permits.service import PermitService
+from onewindow.runtime.service_tokens import ServiceCredentialVerifier
 from onewindow.work_permit.application.work_permits import WorkPermits
 from onewindow.work_permit.domain.policy import WorkPermitPolicy, published_policies
 
 
-def routes(permits: PermitService[Any, WorkPermitPolicy]) -> Sequence[APIRouter]:
-    """`POST /internal/assessments/preview`: what an assessment would answer now."""
+def routes(
+    permits: PermitService[Any, WorkPermitPolicy], credentials: ServiceCredentialVerifier
+) -> Sequence[APIRouter]:
+    """`POST /internal/assessments/preview`: what an assessment would answer now, for a
+    caller whose service credential `credentials` accepts."""
     assert isinstance(permits, WorkPermits)
-    return [preview_router(AssessWorkPermit, permits.preview_assessment)]
+    return [preview_router(AssessWorkPermit, permits.preview_assessment, credentials)]
 
 
 bootstrap = PermitBootstrap(WorkPermits, published_policies, routes)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.service_tokens import ServiceCredentialSettings
 
 
-class WorkPermitSettings(ServiceSettings):
+class WorkPermitSettings(ServiceCredentialSettings):
     model_config = SettingsConfigDict(env_prefix="WORK_PERMIT_")
 
     service_name: str = "work-permit"

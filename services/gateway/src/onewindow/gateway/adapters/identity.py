@@ -2,8 +2,10 @@
 pre-check (which reads what the registry holds for an application).
 
 The gateway has checked the caller (a clerk) and the input; identity answers
-once the write is durable. Its answer is passed on as it is; when identity does
-not answer (down, timing out, failing) the caller gets a 503 problem.
+once the write is durable. Every call carries the gateway's service credential for
+identity, naming the person the gateway acts for (`act`), whom identity records as the
+clerk of a write. Identity's answer is passed on as it is; when identity does not answer
+(down, timing out, failing) the caller gets a 503 problem.
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from onewindow.contracts.v1.applications import Actor
 from onewindow.contracts.v1.common import Employer
 from onewindow.gateway.domain.errors import UpstreamUnavailable
 from onewindow.gateway.domain.precheck import Certificate, RegistryFacts
+from onewindow.runtime.service_tokens import ActingFor, ServiceCredentials
 
 log = logging.getLogger(__name__)
 
 INTERNAL_PREFIX = "/internal/registry"
-# The clerk who asked, for identity's audit trail (the caller is already authorised).
-ACTOR_HEADER = "X-OneWindow-Actor"
+# The audience of the service credentials for identity (its service name).
+IDENTITY = "identity"
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,9 @@ class RegistryAnswer:
 class IdentityRegistry:
     """Reads and writes of the e-government registry, through identity's internal API."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, credentials: ServiceCredentials) -> None:
         self.client = client
+        self.credentials = credentials
 
     async def get(
         self, path: str, actor: Actor, params: dict[str, str] | None = None
@@ -66,7 +70,7 @@ class IdentityRegistry:
         params: dict[str, str] | None = None,
     ) -> RegistryAnswer:
         url = f"{INTERNAL_PREFIX}/{path}"
-        headers = {ACTOR_HEADER: json.dumps(actor.model_dump(), ensure_ascii=True)}
+        headers = self.credentials.headers(IDENTITY, ActingFor(sub=actor.sub, role=actor.role))
         try:
             response = await self.client.request(
                 method, url, json=body, headers=headers, params=params

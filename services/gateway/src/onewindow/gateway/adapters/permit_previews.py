@@ -1,7 +1,8 @@
 """The permit services' assessment previews (`onewindow.permits.preview`), behind the
 pre-check: each service answers an assessment command with the event it would publish
-now, by its own rules and policy, storing nothing. When a service does not answer (down,
-timing out, failing) the caller gets a 503 problem.
+now, by its own rules and policy, storing nothing. Every call carries the gateway's
+service credential for the service asked. When a service does not answer (down, timing
+out, failing, refusing the credential) the caller gets a 503 problem.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from onewindow.contracts.message import Command, Message
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.gateway.domain.errors import UpstreamUnavailable
+from onewindow.runtime.service_tokens import ServiceCredentials
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,14 @@ PREVIEW_PATH = "/internal/assessments/preview"
 class AssessmentPreviews:
     """Asks the work-permit and residence-permit services what they would decide now."""
 
-    def __init__(self, work: httpx.AsyncClient, residence: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        work: httpx.AsyncClient,
+        residence: httpx.AsyncClient,
+        credentials: ServiceCredentials,
+    ) -> None:
         self.work_client, self.residence_client = work, residence
+        self.credentials = credentials
 
     async def work(self, command: AssessWorkPermit) -> Message:
         """`WorkPermitReserved`, `WorkPermitRefused` or `WorkPermitReviewRequired`."""
@@ -41,10 +49,14 @@ class AssessmentPreviews:
         await self.work_client.aclose()
         await self.residence_client.aclose()
 
-    @staticmethod
-    async def _ask(client: httpx.AsyncClient, service: str, command: Command) -> Message:
+    async def _ask(self, client: httpx.AsyncClient, service: str, command: Command) -> Message:
+        """`service` is the service's name, the audience of its credential."""
         try:
-            response = await client.post(PREVIEW_PATH, json=command.model_dump(mode="json"))
+            response = await client.post(
+                PREVIEW_PATH,
+                json=command.model_dump(mode="json"),
+                headers=self.credentials.headers(service),
+            )
         except httpx.HTTPError as exc:
             log.warning("%s unreachable", service, extra={"error": repr(exc)})
             raise UpstreamUnavailable(f"The {service} service is not reachable.") from exc

@@ -1,5 +1,7 @@
 """The registry's use cases: clerks record employers, certificates and watch-list entries.
 
+Every version keeps the clerk who recorded it, and a read returns it with the record.
+
 A write returns only after its commit is in the store, so a case verified right
 after a clerk's `PUT` sees the record (verification reads the record's stream).
 The certificates-by-holder view is brought up to date right after the commit; a
@@ -23,6 +25,8 @@ from onewindow.identity.domain.registry import (
     CertificateRecord,
     EmployerRecord,
     R,
+    Recorded,
+    Recorder,
     WatchlistEntry,
     current,
     record,
@@ -43,9 +47,10 @@ class CertificateViews(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Stored(Generic[R]):
-    """A record as stored: `created` when this write recorded its first version."""
+    """A record as stored, with the clerk who recorded it: `created` when this write
+    recorded its first version."""
 
-    record: R
+    recorded: Recorded[R]
     created: bool
     version: int
 
@@ -61,42 +66,47 @@ class Registry:
     def person_ref(self, holder: PassportHolder) -> str:
         return holder.ref(self._secret)
 
-    async def _record(self, stream: str, new: R) -> Stored[R]:
+    async def _record(self, stream: str, new: R, by: Recorder) -> Stored[R]:
         attempt = 0
         while True:
             attempt += 1
             loaded = await self._store.load(stream)
-            recording = record(current(type(new), history(loaded)), new)
+            recording = record(current(type(new), history(loaded)), new, by)
             if not recording.events:
-                return Stored(recording.record, created=False, version=loaded.version)
+                return Stored(recording.recorded, created=False, version=loaded.version)
             try:
                 version = await self._store.append(stream, loaded.version, recording.events)
             except ConcurrencyConflict:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 continue
-            return Stored(recording.record, created=recording.created, version=version)
+            return Stored(recording.recorded, created=recording.created, version=version)
 
-    async def _load(self, stream: str, record_type: type[R]) -> R | None:
+    async def _load(self, stream: str, record_type: type[R]) -> Recorded[R] | None:
         return current(record_type, history(await self._store.load(stream)))
 
-    async def record_employer(self, employer: EmployerRecord) -> Stored[EmployerRecord]:
+    async def record_employer(
+        self, employer: EmployerRecord, by: Recorder
+    ) -> Stored[EmployerRecord]:
         """Record (or correct) an employer; durable when this returns."""
-        stored = await self._record(employer_stream(employer.uscc), employer)
+        stored = await self._record(employer_stream(employer.uscc), employer, by)
         log.info("employer recorded", extra={"uscc": employer.uscc, "version": stored.version})
         return stored
 
-    async def employer(self, uscc: str) -> EmployerRecord | None:
+    async def employer(self, uscc: str) -> Recorded[EmployerRecord] | None:
         return await self._load(employer_stream(uscc), EmployerRecord)
 
-    async def record_certificate(self, certificate: CertificateRecord) -> Stored[CertificateRecord]:
+    async def record_certificate(
+        self, certificate: CertificateRecord, by: Recorder
+    ) -> Stored[CertificateRecord]:
         """Record (or correct) a certificate; durable, and listed under its holder, on return.
 
         Raises `InvalidRecord` for a certificate the registry cannot keep.
         """
-        stored = await self._record(certificate_stream(certificate.certificate_id), certificate)
+        stream = certificate_stream(certificate.certificate_id)
+        stored = await self._record(stream, certificate, by)
         person_ref = self.person_ref(certificate.holder.as_passport_holder())
-        await self._views.put(stored.record, person_ref, stored.version)
+        await self._views.put(stored.recorded.record, person_ref, stored.version)
         log.info(
             "certificate recorded",
             extra={
@@ -108,19 +118,21 @@ class Registry:
         )
         return stored
 
-    async def certificate(self, certificate_id: str) -> CertificateRecord | None:
+    async def certificate(self, certificate_id: str) -> Recorded[CertificateRecord] | None:
         return await self._load(certificate_stream(certificate_id), CertificateRecord)
 
     async def certificates_held_by(self, holder: PassportHolder) -> list[CertificateRecord]:
         """Every certificate of this person, ordered by id."""
         return await self._views.held_by(self.person_ref(holder))
 
-    async def record_watchlist_entry(self, entry: WatchlistEntry) -> Stored[WatchlistEntry]:
+    async def record_watchlist_entry(
+        self, entry: WatchlistEntry, by: Recorder
+    ) -> Stored[WatchlistEntry]:
         """Put a person on the watch list (or change the note); durable when this returns."""
         person_ref = self.person_ref(entry.holder())
-        stored = await self._record(watchlist_stream(person_ref), entry)
+        stored = await self._record(watchlist_stream(person_ref), entry, by)
         log.info("watch-list entry recorded", extra={"person_ref": person_ref})
         return stored
 
-    async def watchlist_entry(self, holder: PassportHolder) -> WatchlistEntry | None:
+    async def watchlist_entry(self, holder: PassportHolder) -> Recorded[WatchlistEntry] | None:
         return await self._load(watchlist_stream(self.person_ref(holder)), WatchlistEntry)

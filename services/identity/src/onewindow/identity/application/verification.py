@@ -100,9 +100,9 @@ class IdentityVerification:
             self._registry.certificates_held_by(case.holder),
         )
         certificates = await asyncio.gather(*(self._registry.certificate(i) for i in ids))
-        found = {i: c for i, c in zip(ids, certificates, strict=True) if c is not None}
+        found = {i: c.record for i, c in zip(ids, certificates, strict=True) if c is not None}
         facts = RegistryFacts(
-            employer=employer,
+            employer=employer.record if employer is not None else None,
             certificates=found,
             watchlisted=watch is not None,
             open_case=OpenCase.from_history(history(claim)),

@@ -1,8 +1,9 @@
 """The e-government registry of digitised records: employers, certificates, the watch list.
 
 Each record is its own aggregate whose history is every version a clerk
-recorded; its state is the latest version. A clerk's `PUT` is a correction as
-much as a creation, so recording the same content again records nothing.
+recorded, each with the clerk who recorded it; its state is the latest version. A
+clerk's `PUT` is a correction as much as a creation, so recording the same content
+again records nothing (and the version keeps the clerk who recorded it first).
 """
 
 from __future__ import annotations
@@ -94,16 +95,27 @@ class WatchlistEntry(Record):
         return PassportHolder(self.nationality, self.passport_number)
 
 
+class Recorder(Record):
+    """The clerk who recorded a version: their account (`sub`) and role. Versions recorded
+    before the registry kept it have none (their event's `recorded_by` is None)."""
+
+    sub: str
+    role: str
+
+
 class EmployerRecorded(DomainEvent):
     employer: EmployerRecord
+    recorded_by: Recorder | None = None
 
 
 class CertificateRecorded(DomainEvent):
     certificate: CertificateRecord
+    recorded_by: Recorder | None = None
 
 
 class WatchlistEntryRecorded(DomainEvent):
     entry: WatchlistEntry
+    recorded_by: Recorder | None = None
 
 
 REGISTRY_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -116,45 +128,55 @@ R = TypeVar("R", EmployerRecord, CertificateRecord, WatchlistEntry)
 
 
 @dataclass(frozen=True, slots=True)
-class Recording(Generic[R]):
-    """What recording a version does: the events to append and the record afterwards."""
+class Recorded(Generic[R]):
+    """A version of a record and the clerk who recorded it (None when not known)."""
 
     record: R
+    recorded_by: Recorder | None
+
+
+@dataclass(frozen=True, slots=True)
+class Recording(Generic[R]):
+    """What recording a version does: the events to append and the version afterwards."""
+
+    recorded: Recorded[R]
     events: tuple[DomainEvent, ...]
     created: bool
 
 
-def _recorded(event: DomainEvent) -> EmployerRecord | CertificateRecord | WatchlistEntry:
+def _recorded(
+    event: DomainEvent,
+) -> tuple[EmployerRecord | CertificateRecord | WatchlistEntry, Recorder | None]:
     if isinstance(event, EmployerRecorded):
-        return event.employer
+        return event.employer, event.recorded_by
     if isinstance(event, CertificateRecorded):
-        return event.certificate
+        return event.certificate, event.recorded_by
     if isinstance(event, WatchlistEntryRecorded):
-        return event.entry
+        return event.entry, event.recorded_by
     raise TypeError(f"not a registry event: {type(event).__name__}")
 
 
-def current(record_type: type[R], history: Iterable[DomainEvent]) -> R | None:
+def current(record_type: type[R], history: Iterable[DomainEvent]) -> Recorded[R] | None:
     """The latest version of a record, or None when nothing was ever recorded."""
-    latest: R | None = None
+    latest: Recorded[R] | None = None
     for event in history:
-        found = _recorded(event)
+        found, recorded_by = _recorded(event)
         if isinstance(found, record_type):
-            latest = found
+            latest = Recorded(found, recorded_by)
     return latest
 
 
-def record(existing: R | None, new: R) -> Recording[R]:
-    """Record a new version: nothing happens when it equals the existing one."""
+def record(existing: Recorded[R] | None, new: R, by: Recorder) -> Recording[R]:
+    """Record a new version by a clerk: nothing happens when it equals the existing one."""
     if isinstance(new, CertificateRecord):
         new.check_valid()
-    if existing == new:
-        return Recording(record=new, events=(), created=False)
+    if existing is not None and existing.record == new:
+        return Recording(recorded=existing, events=(), created=False)
     event: DomainEvent
     if isinstance(new, EmployerRecord):
-        event = EmployerRecorded(employer=new)
+        event = EmployerRecorded(employer=new, recorded_by=by)
     elif isinstance(new, CertificateRecord):
-        event = CertificateRecorded(certificate=new)
+        event = CertificateRecorded(certificate=new, recorded_by=by)
     else:
-        event = WatchlistEntryRecorded(entry=new)
-    return Recording(record=new, events=(event,), created=existing is None)
+        event = WatchlistEntryRecorded(entry=new, recorded_by=by)
+    return Recording(recorded=Recorded(new, by), events=(event,), created=existing is None)

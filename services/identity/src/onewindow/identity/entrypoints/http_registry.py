@@ -1,5 +1,10 @@
 """The registry's internal HTTP API, proxied by the gateway after it checked the clerk's role.
 
+Every request carries the gateway's service credential (`onewindow.runtime.service_tokens`;
+without a valid one: 401), and a write's names the clerk it is made for (else 403): each
+version records that clerk, and a record is answered with its `recorded_by`
+(`{"sub", "role"}`, null for versions recorded before the registry kept it).
+
 `PUT` answers only after the record's commit is in the store: 201 with the record
 when this write created it, 200 when it corrected (or repeated) it. Errors are
 problem details (RFC 9457). Bodies are the registry contract's
@@ -11,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import JSONResponse
 
 from onewindow.contracts.v1.registry import CertificateRecord as CertificateBody
@@ -25,9 +30,16 @@ from onewindow.identity.domain.registry import (
     Holder,
     InvalidRecord,
     R,
+    Recorded,
+    Recorder,
     WatchlistEntry,
 )
-from onewindow.identity.entrypoints.problems import ProblemRoute, invalid, not_found
+from onewindow.identity.entrypoints.problems import ProblemRoute, forbidden, invalid, not_found
+from onewindow.runtime.service_tokens import (
+    ServiceCredential,
+    ServiceCredentialVerifier,
+    service_credential,
+)
 from onewindow.runtime.validation.countries import validate_country
 from onewindow.runtime.validation.errors import InvalidInput
 from onewindow.runtime.validation.passport import validate_passport_number
@@ -36,6 +48,10 @@ from onewindow.runtime.validation.uscc import validate_uscc
 PREFIX = "/internal/registry"
 # Registry ids become stream names and URL segments: keep them to a safe alphabet.
 CERTIFICATE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+# Only clerks keep the registry (the gateway lets no one else write).
+CLERK = "clerk"
 
 
 def employer_json(employer: EmployerRecord) -> dict[str, Any]:
@@ -49,6 +65,12 @@ def certificate_json(certificate: CertificateRecord) -> dict[str, Any]:
 
 def watchlist_json(entry: WatchlistEntry) -> dict[str, Any]:
     return entry.model_dump(mode="json")
+
+
+def recorded_json(recorded: Recorded[Any], record_json: dict[str, Any]) -> dict[str, Any]:
+    """A record's JSON with the clerk who recorded this version."""
+    by = recorded.recorded_by
+    return {**record_json, "recorded_by": by.model_dump(mode="json") if by else None}
 
 
 def _checked(loc: list[str | int], check: Any, value: str) -> str:
@@ -84,21 +106,44 @@ def _certificate_id(value: str) -> str:
 
 
 def _stored(stored: Stored[R], body: dict[str, Any], location: str) -> JSONResponse:
+    body = recorded_json(stored.recorded, body)
     if stored.created:
         return JSONResponse(body, status_code=201, headers={"Location": location})
     return JSONResponse(body, status_code=200)
 
 
-def registry_router(registry: Registry) -> APIRouter:
-    """The `/internal/registry/...` routes over this registry."""
-    router = APIRouter(prefix=PREFIX, tags=["registry"], route_class=ProblemRoute)
+def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) -> APIRouter:
+    """The `/internal/registry/...` routes over this registry, for callers whose service
+    credential `credentials` accepts."""
+    # Dependencies, as defaults (the annotations are strings, which FastAPI resolves among
+    # the module's names, not this function's); the credential is checked once a request.
+    credential = Depends(service_credential(credentials))
+
+    async def recording(checked: ServiceCredential = credential) -> Recorder:
+        """The clerk a write is made for, named by the credential; 403 without one."""
+        acting = checked.acting_for
+        if acting is None or acting.role != CLERK:
+            raise forbidden("only a clerk records in the registry: the credential names none")
+        return Recorder(sub=acting.sub, role=acting.role)
+
+    clerk = Depends(recording)
+
+    router = APIRouter(
+        prefix=PREFIX,
+        tags=["registry"],
+        route_class=ProblemRoute,
+        dependencies=[credential],
+    )
 
     @router.put("/employers/{uscc}")
-    async def put_employer(uscc: str, body: Annotated[EmployerBody, Body()]) -> JSONResponse:
+    async def put_employer(
+        uscc: str, body: Annotated[EmployerBody, Body()], by: Recorder = clerk
+    ) -> JSONResponse:
         code = _uscc(uscc)
         employer = EmployerRecord(uscc=code, **body.model_dump())
-        stored = await registry.record_employer(employer)
-        return _stored(stored, employer_json(stored.record), f"{PREFIX}/employers/{code}")
+        stored = await registry.record_employer(employer, by)
+        record = stored.recorded.record
+        return _stored(stored, employer_json(record), f"{PREFIX}/employers/{code}")
 
     @router.get("/employers/{uscc}")
     async def get_employer(uscc: str) -> dict[str, Any]:
@@ -106,11 +151,13 @@ def registry_router(registry: Registry) -> APIRouter:
         employer = await registry.employer(code)
         if employer is None:
             raise not_found(f"employer {code}")
-        return employer_json(employer)
+        return recorded_json(employer, employer_json(employer.record))
 
     @router.put("/certificates/{certificate_id}")
     async def put_certificate(
-        certificate_id: str, body: Annotated[CertificateBody, Body()]
+        certificate_id: str,
+        body: Annotated[CertificateBody, Body()],
+        by: Recorder = clerk,
     ) -> JSONResponse:
         cid = _certificate_id(certificate_id)
         holder = _holder(body.holder.nationality, body.holder.passport_number, "body.holder")
@@ -121,12 +168,13 @@ def registry_router(registry: Registry) -> APIRouter:
             **fields,
         )
         try:
-            stored = await registry.record_certificate(certificate)
+            stored = await registry.record_certificate(certificate, by)
         except InvalidRecord as error:
             raise invalid(
                 [{"loc": ["body", *error.field.split(".")], "msg": error.message}]
             ) from None
-        return _stored(stored, certificate_json(stored.record), f"{PREFIX}/certificates/{cid}")
+        record = stored.recorded.record
+        return _stored(stored, certificate_json(record), f"{PREFIX}/certificates/{cid}")
 
     @router.get("/certificates/{certificate_id}")
     async def get_certificate(certificate_id: str) -> dict[str, Any]:
@@ -134,7 +182,7 @@ def registry_router(registry: Registry) -> APIRouter:
         certificate = await registry.certificate(cid)
         if certificate is None:
             raise not_found(f"certificate {cid}")
-        return certificate_json(certificate)
+        return recorded_json(certificate, certificate_json(certificate.record))
 
     @router.get("/certificates")
     async def certificates_of_holder(
@@ -146,15 +194,18 @@ def registry_router(registry: Registry) -> APIRouter:
 
     @router.put("/watchlist/{nationality}/{passport_number}")
     async def put_watchlist_entry(
-        nationality: str, passport_number: str, body: Annotated[WatchlistBody, Body()]
+        nationality: str,
+        passport_number: str,
+        body: Annotated[WatchlistBody, Body()],
+        by: Recorder = clerk,
     ) -> JSONResponse:
         holder = _holder(nationality, passport_number, "path")
         entry = WatchlistEntry(
             nationality=holder.nationality, passport_number=holder.passport_number, note=body.note
         )
-        stored = await registry.record_watchlist_entry(entry)
+        stored = await registry.record_watchlist_entry(entry, by)
         location = f"{PREFIX}/watchlist/{holder.nationality}/{holder.passport_number}"
-        return _stored(stored, watchlist_json(stored.record), location)
+        return _stored(stored, watchlist_json(stored.recorded.record), location)
 
     @router.get("/watchlist/{nationality}/{passport_number}")
     async def get_watchlist_entry(nationality: str, passport_number: str) -> dict[str, Any]:
@@ -162,6 +213,6 @@ def registry_router(registry: Registry) -> APIRouter:
         entry = await registry.watchlist_entry(holder)
         if entry is None:
             raise not_found("this watch-list entry")
-        return watchlist_json(entry)
+        return recorded_json(entry, watchlist_json(entry.record))
 
     return router

@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+
+from onewindow.runtime.service_tokens import InternalRoute
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://onewindow.example/problems/"
@@ -56,6 +57,11 @@ def invalid(errors: Sequence[dict[str, Any]]) -> Problem:
     )
 
 
+def forbidden(detail: str) -> Problem:
+    """403: the caller is known, but not allowed to do this."""
+    return Problem(403, "forbidden", "Not allowed for this caller", detail)
+
+
 def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"{what} is not in the registry")
 
@@ -64,8 +70,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
 
 
-class ProblemRoute(APIRoute):
-    """A route whose errors, request validation included, are problem details.
+class ProblemRoute(InternalRoute):
+    """A route whose errors, request validation and a refused service credential
+    included, are problem details.
 
     Kept on the router rather than the app, so the routes answer the same way
     whichever app mounts them.
