@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from onewindow.gateway.api.openapi import install_openapi
 from onewindow.gateway.api.problems import (
     NAME_OF_STATUS,
     PROBLEM_MEDIA_TYPE,
@@ -118,12 +119,15 @@ async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers that turn every error into a problem."""
+    """Register the handlers that turn every error into a problem, and have the OpenAPI
+    document say so: every route's problems, also those of the layers in front of it
+    (`api.openapi`)."""
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(Inadmissible, on_inadmissible)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    install_openapi(app)
 
 
 class UnhandledErrors:

@@ -49,7 +49,11 @@ NationalityPath = Annotated[
 ]
 PassportPath = Annotated[str, Path(max_length=16), AfterValidator(validate_passport_number)]
 READ = responses(401, 403, 404, 422, 503)
-WRITE = responses(401, 403, 413, 415, 422, 503)
+WRITE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Changed: the record as it now stands."},
+    201: {"description": "Recorded: the new record; `Location` names it."},
+    **responses(401, 403, 413, 415, 422, 503),
+}
 
 
 def relay(answer: RegistryAnswer, request: Request) -> JSONResponse:
