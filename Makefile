@@ -8,11 +8,11 @@ ifeq ($(UV),)
 UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
-SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos deploy/k8s/tools
+SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos fuzz deploy/k8s/tools
 # Processes per consumer service under `make run` (the gateway runs once).
 REPLICAS ?= 1
 
-.PHONY: help deps browser web run stop status test lint typecheck schemas asyncapi demo bench chaos clean-state manifests manifests-check
+.PHONY: help deps browser web run stop status test lint typecheck schemas asyncapi demo bench chaos fuzz clean-state manifests manifests-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ asyncapi: deps ## regenerate contracts/asyncapi/asyncapi.json from the services'
 
 chaos: deps ## faults under load on a stack of its own (R1–R6); figures in chaos/results/latest.json (ARGS="--quick")
 	$(RUN) python -m chaos $(ARGS)
+
+fuzz: deps ## schemathesis on the gateway's OpenAPI, every role, real processes: no 5xx, no schema violation; figures in fuzz/results/latest.json (ARGS="--quick")
+	$(RUN) python -m fuzz $(ARGS)
 
 bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check)
 	$(RUN) python -m bench $(ARGS)
