@@ -17,6 +17,7 @@ from onewindow.contracts.v1.common import ApplicationForm, Classification
 from onewindow.ops.deadletters import DeadLetterId
 from onewindow.ops.decoding import REDACTED, decode, matches, redact, summarise
 from onewindow.ops.reading import partition_of
+from onewindow.ops.redaction import INVALID, UNDECLARED
 
 PREFIX = "t1."
 FORM: dict[str, Any] = {
@@ -117,6 +118,55 @@ def test_a_record_that_breaks_its_contract_says_why_instead_of_failing() -> None
     assert unreadable.ce_type == "?"
     assert "envelope" in str(unreadable.problem)
     assert "[unreadable:" in unreadable.summary()
+
+
+def test_what_the_contract_refuses_or_does_not_declare_is_withheld_not_shown() -> None:
+    # A dead letter: a name typed into the salary and the date of birth, a passport number
+    # where an object belongs, a note the contract does not know.
+    _, raw = submitted()
+    payload = json.loads(raw.value)
+    form = payload["form"]
+    form["position"]["annual_salary_cny"] = "DE JONG, 900k"
+    form["applicant"]["passport"] = "NX4K2P7R1"
+    form["applicant"]["nationality"] = {"of": "ANNA DE JONG"}
+    form["documents"] = [{"kind": "degree", "registry_id": "d-1", "by": "anna@example.org"}]
+    payload["remarks"] = "born 1984-08-12"
+    broken = record(json.dumps(payload).encode(), list(raw.headers))
+
+    message = decode(broken)
+    shown = message.as_json()
+
+    assert message.problem == (
+        "does not match the contract: 3 validation errors for SubmitApplication: "
+        "form.applicant.nationality: string_type; form.applicant.passport: model_type; "
+        "form.position.annual_salary_cny: int_parsing"
+    )
+    applicant, position = shown["data"]["form"]["applicant"], shown["data"]["form"]["position"]
+    assert position["annual_salary_cny"] == applicant["passport"] == INVALID
+    assert applicant["nationality"] == INVALID
+    assert applicant["surname"] == REDACTED
+    assert shown["data"]["remarks"] == UNDECLARED
+    assert shown["data"]["form"]["documents"] == [
+        {"kind": "degree", "registry_id": "d-1", "by": UNDECLARED}
+    ]
+    assert position["title"] == "Chief Scientist"  # what the contract vouches for stays
+    for value in ("DE JONG", "ANNA", "NX4K2P7R1", "1984-08-12", "anna@example.org"):
+        assert value not in json.dumps(shown) + message.summary()
+    assert message.visible_data(show_personal_data=True) == payload  # asked for, and audited
+
+
+def test_a_payload_that_is_not_json_or_of_no_known_type_is_withheld_whole() -> None:
+    _, raw = submitted()
+    garbled = record(b"\xff DE JONG NX4K2P7R1 {", list(raw.headers))
+    envelope = new_envelope("onewindow.applications.Unheard.v1", source="x", correlation_id="c")
+    unknown = record(b'{"surname_of": "DE JONG"}', build_headers(envelope))
+
+    not_json, of_no_type = decode(garbled), decode(unknown)
+
+    assert not_json.as_json()["data"] == "[withheld: 21 characters that are not JSON]"
+    assert of_no_type.as_json()["data"] == "[withheld: no contract names this type]"
+    for message in (not_json, of_no_type):
+        assert "DE JONG" not in json.dumps(message.as_json()) + message.summary()
 
 
 def test_a_summary_names_what_an_operator_looks_for() -> None:

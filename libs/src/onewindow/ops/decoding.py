@@ -1,4 +1,5 @@
-"""Records of the bus as an operator reads them: decoded, summarised, personal data redacted.
+"""Records of the bus as an operator reads them: decoded, summarised, personal data redacted
+(`redaction`).
 
 Used by the gateway's operators' console and by `onewindow ops` (the command line), so
 both show a message the same way. Decoding never fails: a record whose envelope or payload
@@ -19,28 +20,11 @@ from onewindow.contracts import catalog
 from onewindow.contracts.envelope import InvalidEnvelope, parse_headers
 from onewindow.contracts.message import Command
 from onewindow.contracts.topics import DLQ_SUFFIX
+from onewindow.ops.redaction import HIDDEN, visible
+from onewindow.ops.redaction import REDACTED as REDACTED
+from onewindow.ops.redaction import redact as redact
+from onewindow.runtime.errors import safe_description
 
-REDACTED = "[redacted]"
-# DOMAIN.md "Personal data": operator views redact names, passport numbers, e-mail
-# addresses, phone numbers, dates of birth and addresses by default. These are the
-# payload fields of the v1 contracts that carry them (`passport.number` by its parent).
-PERSONAL_FIELDS = frozenset(
-    {
-        "surname",
-        "given_names",
-        "date_of_birth",
-        "passport_number",
-        "mrz",
-        "email",
-        "contact_email",
-        "employer_email",
-        "phone",
-        "address",
-        "registration_number",
-        "recipient",
-    }
-)
-PERSONAL_CHILDREN = {"passport": frozenset({"number", "mrz"})}
 # Fields worth a place in a one-line summary, in the order they are shown.
 SUMMARY_FIELDS = (
     "status",
@@ -65,21 +49,6 @@ CONTEXT_COLOURS = {
     "residence-permit": "yellow",
     "notifications": "blue",
 }
-
-
-def redact(value: Any, *, parent: str = "") -> Any:
-    """`value` (decoded JSON) with every personal field replaced by `[redacted]`."""
-    if isinstance(value, Mapping):
-        hidden = PERSONAL_CHILDREN.get(parent, frozenset())
-        return {
-            key: REDACTED
-            if (key in PERSONAL_FIELDS or key in hidden) and item is not None
-            else redact(item, parent=key)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(item, parent=parent) for item in value]
-    return value
 
 
 def context_of(ce_type: str) -> str:
@@ -113,7 +82,7 @@ def summarise(ce_type: str, data: Any) -> str:
         parts.append(str(data["summary"]))
     for key in SUMMARY_FIELDS:
         value = data.get(key)
-        if value is not None and not isinstance(value, Mapping | list) and value != REDACTED:
+        if value is not None and not isinstance(value, Mapping | list) and value not in HIDDEN:
             parts.append(f"{key}={value}")
     for key in ("reasons", "documents", "flags", "missing_documents"):
         items = data.get(key)
@@ -171,9 +140,15 @@ class Decoded:
         """Whether the record belongs to the case: by key or by correlation id."""
         return case_id in (self.key, self.correlation_id)
 
+    def visible_data(self, *, show_personal_data: bool = False) -> Any:
+        """The payload as an operator sees it: personal fields redacted, and whatever its
+        contract does not vouch for withheld (`redaction`); as sent if asked for."""
+        if show_personal_data:
+            return self.data
+        return visible(self.ce_type, self.data, matches_contract=self.problem is None)
+
     def summary(self, *, show_personal_data: bool = False) -> str:
-        data = self.data if show_personal_data else redact(self.data)
-        line = summarise(self.ce_type, data)
+        line = summarise(self.ce_type, self.visible_data(show_personal_data=show_personal_data))
         return f"{line} [unreadable: {self.problem}]" if self.problem else line
 
     def as_json(self, *, show_personal_data: bool = False) -> dict[str, Any]:
@@ -191,7 +166,7 @@ class Decoded:
             "correlation_id": self.correlation_id,
             "causation_id": self.causation_id,
             "summary": self.summary(show_personal_data=show_personal_data),
-            "data": self.data if show_personal_data else redact(self.data),
+            "data": self.visible_data(show_personal_data=show_personal_data),
             "problem": self.problem,
         }
 
@@ -258,7 +233,6 @@ def _contract_problem(ce_type: str, value: bytes) -> str | None:
         catalog.by_type(ce_type).model_validate_json(value)
     except catalog.UnknownMessageType:
         return f"unknown type {ce_type}"
-    except ValueError as exc:  # pydantic's ValidationError
-        first = str(exc).splitlines()
-        return "does not match the contract: " + " ".join(first[:3])
+    except ValueError as exc:  # pydantic's ValidationError: its text would quote the values
+        return "does not match the contract: " + safe_description(exc)
     return None

@@ -78,5 +78,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "pymongo", "uvicorn.access"):
+    # httpx logs every request's URL at INFO, and a URL may name a person (the registry's
+    # `/watchlist/{nationality}/{passport_number}`): its warnings are enough.
+    for noisy in ("aiokafka", "pymongo", "uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

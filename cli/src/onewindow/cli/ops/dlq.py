@@ -24,8 +24,9 @@ from onewindow.cli.ops.dlq_actions import record_discard, replay_dead_letter
 from onewindow.contracts import catalog
 from onewindow.contracts.topics import DLQ_SUFFIX, REGISTRY
 from onewindow.ops.deadletters import DeadLetterId, actions_by_id
-from onewindow.ops.decoding import Decoded, decode, redact
+from onewindow.ops.decoding import Decoded, decode
 from onewindow.ops.reading import BusReader
+from onewindow.runtime.errors import safe_description
 
 dlq = typer.Typer(help="Dead letters: list, show, replay once, discard with a reason.")
 DLQ_HEADER = "x-dlq-"
@@ -150,7 +151,7 @@ def show(
     for name, value in sorted(message.headers.items()):
         headers.add_row(name, value, style="red" if name.startswith(DLQ_HEADER) else None)
     out.print(headers)
-    payload = message.data if show_pii else redact(message.data)
+    payload = message.visible_data(show_personal_data=show_pii)
     out.print("payload:", markup=False)
     out.print(
         json.dumps(payload, indent=2, ensure_ascii=False)
@@ -179,7 +180,7 @@ def _corrected(message: Decoded, path: Path) -> bytes:
         ) from None
     except ValueError as exc:
         raise typer.BadParameter(
-            f"the contract refuses it: {exc}", param_hint="--payload"
+            f"the contract refuses it: {safe_description(exc)}", param_hint="--payload"
         ) from None
     return raw
 
