@@ -9,7 +9,6 @@ import logging
 import os
 import platform
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from bench.report import render, write_json
 from bench.run import Options, measure
 from bench.stack import BenchStack
 from bench.summaries import derive
-from onewindow.devstack.paths import project_root, state_dir
+from onewindow.devstack.paths import git_commit, project_root, state_dir
 
 RESULTS = Path("bench/results/latest.json")
 # The closed loop stops submitting after `closed_seconds` and then waits for the ones in
@@ -206,16 +205,6 @@ def options_from(args: argparse.Namespace) -> Options:
         preload=args.preload,
         clerks=args.clerks,
     )
-
-
-def git_commit() -> str:
-    def git(*argv: str) -> str:
-        return subprocess.run(
-            ["git", *argv], cwd=project_root(), capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    commit = git("rev-parse", "HEAD") or "unknown"
-    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

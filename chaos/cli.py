@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -22,7 +21,7 @@ from bench.applicants import make_people, new_uscc, pairs, seed_registry
 from chaos.scenarios import SCENARIOS, Context, Sizes, SturdyWatcher, people_needed
 from chaos.stack import ChaosStack
 from onewindow.contracts.topics import APPLICATIONS_EVENTS
-from onewindow.devstack.paths import project_root
+from onewindow.devstack.paths import git_commit, project_root
 
 EMPLOYERS = 10
 # The sizes. A full run of all six at these sizes takes longer than 15 minutes on
@@ -149,17 +148,6 @@ def print_result(result: dict[str, Any]) -> None:
         kinds[fault["kind"]] = kinds.get(fault["kind"], 0) + 1
     shown["faults"] = kinds
     say(f"{result['scenario']} ({result['seconds']} s): " + json.dumps(shown))
-
-
-def git_commit() -> str:
-    found = subprocess.run(
-        ["git", "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=project_root(),
-    )
-    return found.stdout.strip()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ import schemathesis
 from fuzz.roles import mint
 from fuzz.run import CHECKS, Budget, Fuzzer
 from fuzz.tally import Tally
-from onewindow.devstack.paths import project_root
+from onewindow.devstack.paths import git_commit, project_root
 
 FULL = Budget(acting=15, others=2, scenarios=40, steps=10)
 # `--quick` (the smoke in `make test`): about 150 requests.
@@ -122,17 +121,6 @@ def gateway_of(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
             f"database {services.infrastructure.mongodb_url}, namespace {namespace}"
         )
         yield services.gateway, namespace
-
-
-def git_commit() -> str:
-    found = subprocess.run(
-        ["git", "rev-parse", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=project_root(),
-    )
-    return found.stdout.strip()
 
 
 def print_summary(summary: dict[str, Any], failures: list[dict[str, Any]]) -> None:

@@ -16,11 +16,15 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from onewindow.devstack import infra
 from onewindow.devstack.paths import state_dir
-from onewindow.devstack.pytest_plugin import Infrastructure, RunningServices, run_services
+from onewindow.devstack.pytest_plugin import (
+    Infrastructure,
+    RunningServices,
+    remove_namespace,
+    run_services,
+)
 from onewindow.devstack.selection import Source
 from onewindow.runtime.topics import ensure_topics
 
@@ -84,25 +88,3 @@ def running_system(*, generous_rates: bool = True) -> Iterator[RunningServices]:
             asyncio.run(remove_namespace(found))
             shutil.rmtree(state_dir() / f"{found.namespace}-mail", ignore_errors=True)
             (state_dir() / f"{found.namespace}-clock").unlink(missing_ok=True)
-
-
-async def remove_namespace(found: Infrastructure) -> None:
-    """Delete the namespace's topics and databases."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from pymongo import AsyncMongoClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=found.kafka_bootstrap)
-    await admin.start()
-    try:
-        ours = [t for t in await admin.list_topics() if t.startswith(found.namespace)]
-        if ours:
-            await admin.delete_topics(ours)
-    finally:
-        await admin.close()
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(found.mongodb_url)
-    try:
-        for name in await client.list_database_names():
-            if name.startswith(found.namespace):
-                await client.drop_database(name)
-    finally:
-        await client.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 MARKER = Path("deploy/local/kafka/pom.xml")
@@ -25,3 +26,16 @@ def state_dir() -> Path:
     path = Path(os.environ.get("ONEWINDOW_STATE_DIR", project_root() / ".state"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def git_commit() -> str:
+    """The checkout's commit, `+dirty` when tracked files have changed (what a result
+    file records beside its figures)."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", *argv], cwd=project_root(), capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

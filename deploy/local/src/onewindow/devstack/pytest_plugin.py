@@ -138,14 +138,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if _session is not None:
         if os.environ.get("ONEWINDOW_KEEP_TEST_DATA") != "1":
-            asyncio.run(_remove_namespace(_session))
+            asyncio.run(remove_namespace(_session))
         for container in _session._containers:
             container.stop()
 
 
-async def _remove_namespace(found: Infrastructure) -> None:
-    """Delete the session's topics and databases (and its isolated children's), so runs do
-    not pile up on a shared broker. `ONEWINDOW_KEEP_TEST_DATA=1` keeps them for a look."""
+async def remove_namespace(found: Infrastructure) -> None:
+    """Delete a namespace's topics and databases (with its isolated children's), so runs
+    do not pile up on a shared broker (the test session's unless
+    `ONEWINDOW_KEEP_TEST_DATA=1` keeps them for a look; `make fuzz`'s)."""
     from aiokafka.admin import AIOKafkaAdminClient
     from pymongo import AsyncMongoClient
 
