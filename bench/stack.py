@@ -31,7 +31,7 @@ from onewindow.contracts.topics import DEFAULT_PARTITIONS
 from onewindow.devstack import infra
 from onewindow.devstack.paths import project_root, state_dir
 from onewindow.devstack.processes import Managed
-from onewindow.devstack.services import SERVICES, start_service, wait_ready
+from onewindow.devstack.services import SERVICES, process_env, start_service, wait_ready
 from onewindow.devstack.versions import database_version, local_kafka_version
 from onewindow.runtime.topics import ensure_topics
 
@@ -117,7 +117,8 @@ class BenchStack:
                 start_service(service, env, managed)
                 continue
             trace = {ENV: str(self.trace_file(service.name)), "PYTHONPATH": str(project_root())}
-            managed.start([sys.executable, "-m", "bench.dbtrace", service.module], env=env | trace)
+            argv = [sys.executable, "-m", "bench.dbtrace", service.module]
+            managed.start(argv, env=process_env(service, env) | trace)
         services = {s.name: self.processes[s.name] for s in SERVICES}
         wait_ready(self.urls, services, timeout=timeout_s)
 

@@ -68,16 +68,21 @@ SERVICES: tuple[Service, ...] = (
 
 
 def start_service(service: Service, env: Mapping[str, str], managed: Managed | None = None) -> int:
-    """Start one service as its own OS process with this interpreter.
+    """Start one service as its own OS process with this interpreter, in `process_env`."""
+    argv = [sys.executable, "-m", service.module]
+    return (managed or service.process).start(argv, env=process_env(service, env))
+
+
+def process_env(service: Service, env: Mapping[str, str]) -> dict[str, str]:
+    """What a service process of the local stack gets beside the caller's environment.
 
     The local stack is a development stack: its services run with
-    `ONEWINDOW_ENV=development` (the gateway then accepts the development signing key),
-    unless the caller's environment names another. Without a port in `env`, it listens
-    on its default ones.
+    `ONEWINDOW_ENV=development` (the gateway then accepts the development signing key,
+    every service the development service secret), unless the caller's environment
+    names another. Without a port in `env`, it listens on its default ones.
     """
     ports = {} if f"{service.env_prefix}HTTP_PORT" in env else service.port_env()
-    env = {DEVELOPMENT_ENV: os.environ.get(DEVELOPMENT_ENV, "development"), **ports, **env}
-    return (managed or service.process).start([sys.executable, "-m", service.module], env=env)
+    return {DEVELOPMENT_ENV: os.environ.get(DEVELOPMENT_ENV, "development"), **ports, **env}
 
 
 def readyz(url: str) -> tuple[bool, str]:
