@@ -104,6 +104,12 @@ class BenchStack:
             "ONEWINDOW_LOG_LEVEL": self.log_level,
             "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
             "NOTIFICATIONS_SMTP_PORT": str(mail_port),
+            # The load would otherwise meet the gateway's rate limits, not its capacity:
+            # every simulated caller comes from this one address (6,000 requests a
+            # minute per address as deployed), and each seeded person applies for up
+            # to 40 employers (20 submissions a minute per account as deployed).
+            "GATEWAY_RATE_PER_ADDRESS_PER_MINUTE": "6000000",
+            "GATEWAY_RATE_SUBMISSIONS_PER_MINUTE": "6000000",
         }
         for service in SERVICES:
             port = free_port()
