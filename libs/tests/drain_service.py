@@ -22,7 +22,7 @@ from onewindow.contracts.v1.identity import CaseClosed, CloseCase
 from onewindow.runtime.eventstore import EventStore, Stream, outgoing
 from onewindow.runtime.handling import Decision, handle
 from onewindow.runtime.host import ServiceHost, serve
-from onewindow.runtime.kafka import make_broker
+from onewindow.runtime.kafka import connect_as, make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
 from onewindow.runtime.settings import ServiceSettings
@@ -78,4 +78,5 @@ if __name__ == "__main__":
     settings = ServiceSettings(
         service_name="drain-test", http_port=int(os.environ["DRAIN_HTTP_PORT"])
     )
+    connect_as(settings)  # as every service's command line does (static membership too)
     serve(bootstrap(settings), settings)

@@ -127,14 +127,18 @@ async def committed_offsets(bootstrap: str, group: str) -> dict[int, int]:
     return {tp.partition: meta.offset for tp, meta in found.items()}
 
 
-async def group_members(bootstrap: str, group: str) -> int:
+async def group_member_ids(bootstrap: str, group: str) -> list[str]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         [described] = await admin.describe_consumer_groups([group])
     finally:
         await admin.close()
-    return len(described.groups[0][5]) if described.groups else 0
+    return [member[0] for member in described.groups[0][5]] if described.groups else []
+
+
+async def group_members(bootstrap: str, group: str) -> int:
+    return len(await group_member_ids(bootstrap, group))
 
 
 async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the_session_timeout(
@@ -233,3 +237,74 @@ async def test_a_batch_that_outlives_the_shutdown_deadline_is_given_up_unacknowl
         await shutdown.bounded(waiting_out_an_outage())
     assert cancelled.is_set()
     assert time.monotonic() - began < 1.0
+
+
+async def test_a_static_member_killed_and_restarted_takes_its_partitions_back_and_loses_nothing(
+    infrastructure: Infrastructure, prefix: str, tmp_path: Path
+) -> None:
+    # As under `make run`'s supervisor: the process has a stable instance name, so its
+    # consumer is a static member (KIP-345) that a restart replaces without a rebalance.
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
+        "MONGODB_URL": infrastructure.mongodb_url,
+        "ONEWINDOW_TOPIC_PREFIX": prefix,
+        "ONEWINDOW_DB_PREFIX": f"{infrastructure.namespace}{uuid.uuid4().hex[:4]}",
+        "ONEWINDOW_INSTANCE_ID": "drain-1",
+        "DRAIN_HTTP_PORT": str(free_port()),
+        "DRAIN_HANDLE_S": "0.05",
+    }
+    group = prefix + GROUP
+    first = ServiceProcess(env, tmp_path / "first.log")
+    second = ServiceProcess(env, tmp_path / "second.log")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infrastructure.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    first.start()
+    try:
+        await first.ready()
+
+        async def send(case: str) -> None:
+            message = CloseCase(application_id=case, outcome="approved")
+            envelope = new_envelope(message.TYPE, source="test", correlation_id=case)
+            await producer.send_and_wait(
+                prefix + TOPIC,
+                message.model_dump_json().encode(),
+                key=case.encode(),
+                headers=build_headers(envelope),
+            )
+
+        cases = [f"case-{uuid.uuid4().hex[:8]}" for _ in range(CASES)]
+        await asyncio.gather(*(send(case) for case in cases[: CASES // 2]))
+        await until_handled(env, CASES // 4)
+        members = await group_member_ids(infrastructure.kafka_bootstrap, group)
+        # The broker names a static member after its group.instance.id.
+        assert [m.split(":", 1)[0] for m in members] == ["drain-1"], members
+
+        assert first.proc is not None
+        os.killpg(first.proc.pid, signal.SIGKILL)  # a crash: no goodbye to the group
+        first.proc.wait()
+        killed_at = time.monotonic()
+        await asyncio.gather(*(send(case) for case in cases[CASES // 2 :]))
+        second.start()
+        await second.ready()
+        deadline = time.monotonic() + 90
+        while len(set(await handled_ids(env))) < CASES:
+            assert time.monotonic() < deadline, "not everything was handled after the restart"
+            await asyncio.sleep(0.1)
+        resumed_s = time.monotonic() - killed_at
+
+        # One member still (the restarted process replaced the dead one: no second member
+        # waited for the first's session to expire), and every command handled once.
+        members = await group_member_ids(infrastructure.kafka_bootstrap, group)
+        assert [m.split(":", 1)[0] for m in members] == ["drain-1"], members
+        assert len(set(await handled_ids(env))) == CASES
+        print(f"static member: everything handled {resumed_s:.1f} s after the SIGKILL")
+    finally:
+        await producer.stop()
+        first.stop()
+        second.stop()
+        client = make_client(infrastructure.mongodb_url)
+        with contextlib.suppress(Exception):
+            await client.drop_database(f"{env['ONEWINDOW_DB_PREFIX']}_drain_test")
+        await client.close()

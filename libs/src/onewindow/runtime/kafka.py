@@ -28,6 +28,7 @@ _SASL: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
 }
 # This process's Kafka credentials (`connect_as`); None: plaintext without a user.
 _process_security: BaseSecurity | None = None
+_process_instance = ""
 
 
 def kafka_security(settings: InfraSettings) -> BaseSecurity | None:
@@ -54,9 +55,17 @@ def client_options(settings: InfraSettings) -> dict[str, Any]:
 
 
 def connect_as(settings: InfraSettings) -> None:
-    """Every broker this process builds from now on uses `settings`' credentials."""
-    global _process_security
+    """Every broker this process builds from now on uses `settings`' credentials, and its
+    consumers are static group members when `settings` name this process's instance."""
+    global _process_security, _process_instance
     _process_security = kafka_security(settings)
+    _process_instance = settings.instance_id
+
+
+def static_member(topic: str) -> str | None:
+    """The `group.instance.id` of this process's consumer of `topic` (unique in its
+    group, the same after a restart), or None when the process has no instance id."""
+    return f"{_process_instance}:{topic}" if _process_instance else None
 
 
 def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:

@@ -48,6 +48,12 @@ class InfraSettings(BaseSettings):
         default=SecretStr(""), validation_alias="KAFKA_SASL_PASSWORD"
     )
     kafka_ssl_cafile: str = Field(default="", validation_alias="KAFKA_SSL_CAFILE")
+    # This process's stable name among its service's replicas (`make run`'s supervisor
+    # gives `work-permit-2`). When set, its consumers join their groups as static
+    # members (KIP-345, `group.instance.id`): a process restarted after a crash takes its
+    # partitions back at once, instead of the group waiting out the dead member's session
+    # and rebalancing twice. Empty: dynamic members.
+    instance_id: str = Field(default="", validation_alias="ONEWINDOW_INSTANCE_ID")
     # Traces go over OTLP/HTTP to this collector (e.g. http://otel-collector:4318); when
     # empty, tracing is off and costs nothing (runtime.telemetry).
     otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -54,6 +54,7 @@ from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
 from onewindow.runtime import telemetry
 from onewindow.runtime.errors import safe_description
+from onewindow.runtime.kafka import static_member
 from onewindow.runtime.logs import message_context
 from onewindow.runtime.outages import OUTAGES, Outages
 from onewindow.runtime.ownership import forget_owned
@@ -161,6 +162,7 @@ def subscribe(
     broker.subscriber(
         topic_prefix + topic,
         group_id=topic_prefix + group_id,
+        group_instance_id=static_member(topic_prefix + topic),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         batch=True,

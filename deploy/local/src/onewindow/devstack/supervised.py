@@ -63,7 +63,12 @@ def service_children(
                 Child(
                     name=prefix + replica_name(service, replica),
                     argv=command,
-                    env={**env, **service.port_env(port)},
+                    # A stable name: a restarted replica is the same static group member.
+                    env={
+                        **env,
+                        **service.port_env(port),
+                        "ONEWINDOW_INSTANCE_ID": replica_name(service, replica),
+                    },
                     url=service.probe_url(port),
                     address=service.url(port),
                 )
