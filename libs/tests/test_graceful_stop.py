@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -141,17 +142,42 @@ async def group_members(bootstrap: str, group: str) -> int:
     return len(await group_member_ids(bootstrap, group))
 
 
-async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the_session_timeout(
-    infrastructure: Infrastructure, prefix: str, tmp_path: Path
-) -> None:
-    env = {
+def drain_env(infrastructure: Infrastructure, prefix: str, **more: str) -> dict[str, str]:
+    """The drain service's environment: this test's topics, a database of its own."""
+    return {
         "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
         "MONGODB_URL": infrastructure.mongodb_url,
         "ONEWINDOW_TOPIC_PREFIX": prefix,
         "ONEWINDOW_DB_PREFIX": f"{infrastructure.namespace}{uuid.uuid4().hex[:4]}",
         "DRAIN_HTTP_PORT": str(free_port()),
-        "DRAIN_HANDLE_S": "0.2",
+        **more,
     }
+
+
+async def send_close(producer: AIOKafkaProducer, prefix: str, case: str) -> tuple[str, Any]:
+    """A `CloseCase` for `case` on the test's command topic: its message id and metadata."""
+    message = CloseCase(application_id=case, outcome="approved")
+    envelope = new_envelope(message.TYPE, source="test", correlation_id=case)
+    sent = await producer.send_and_wait(
+        prefix + TOPIC,
+        message.model_dump_json().encode(),
+        key=case.encode(),
+        headers=build_headers(envelope),
+    )
+    return envelope.id, sent
+
+
+async def drop_drain_database(infrastructure: Infrastructure, env: dict[str, str]) -> None:
+    client = make_client(infrastructure.mongodb_url)
+    with contextlib.suppress(Exception):
+        await client.drop_database(f"{env['ONEWINDOW_DB_PREFIX']}_drain_test")
+    await client.close()
+
+
+async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the_session_timeout(
+    infrastructure: Infrastructure, prefix: str, tmp_path: Path
+) -> None:
+    env = drain_env(infrastructure, prefix, DRAIN_HANDLE_S="0.2")
     first = ServiceProcess(env, tmp_path / "first.log")
     second = ServiceProcess(env, tmp_path / "second.log")
     producer = AIOKafkaProducer(
@@ -164,15 +190,8 @@ async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the
         await first.ready()
 
         async def send(case: str) -> None:
-            message = CloseCase(application_id=case, outcome="approved")
-            envelope = new_envelope(message.TYPE, source="test", correlation_id=case)
-            sent = await producer.send_and_wait(
-                prefix + TOPIC,
-                message.model_dump_json().encode(),
-                key=case.encode(),
-                headers=build_headers(envelope),
-            )
-            where[envelope.id] = (sent.partition, sent.offset)
+            message_id, sent = await send_close(producer, prefix, case)
+            where[message_id] = (sent.partition, sent.offset)
 
         cases = [f"case-{uuid.uuid4().hex[:8]}" for _ in range(CASES)]
         for _ in range(COMMANDS_PER_CASE):  # a backlog several batches deep
@@ -214,10 +233,7 @@ async def test_sigterm_under_load_finishes_commits_leaves_and_exits_0_within_the
         await producer.stop()
         first.stop()
         second.stop()
-        client = make_client(infrastructure.mongodb_url)
-        with contextlib.suppress(Exception):
-            await client.drop_database(f"{env['ONEWINDOW_DB_PREFIX']}_drain_test")
-        await client.close()
+        await drop_drain_database(infrastructure, env)
 
 
 async def test_a_batch_that_outlives_the_shutdown_deadline_is_given_up_unacknowledged() -> None:
@@ -244,15 +260,7 @@ async def test_a_static_member_killed_and_restarted_takes_its_partitions_back_an
 ) -> None:
     # As under `make run`'s supervisor: the process has a stable instance name, so its
     # consumer is a static member (KIP-345) that a restart replaces without a rebalance.
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.kafka_bootstrap,
-        "MONGODB_URL": infrastructure.mongodb_url,
-        "ONEWINDOW_TOPIC_PREFIX": prefix,
-        "ONEWINDOW_DB_PREFIX": f"{infrastructure.namespace}{uuid.uuid4().hex[:4]}",
-        "ONEWINDOW_INSTANCE_ID": "drain-1",
-        "DRAIN_HTTP_PORT": str(free_port()),
-        "DRAIN_HANDLE_S": "0.05",
-    }
+    env = drain_env(infrastructure, prefix, ONEWINDOW_INSTANCE_ID="drain-1", DRAIN_HANDLE_S="0.05")
     group = prefix + GROUP
     first = ServiceProcess(env, tmp_path / "first.log")
     second = ServiceProcess(env, tmp_path / "second.log")
@@ -265,14 +273,7 @@ async def test_a_static_member_killed_and_restarted_takes_its_partitions_back_an
         await first.ready()
 
         async def send(case: str) -> None:
-            message = CloseCase(application_id=case, outcome="approved")
-            envelope = new_envelope(message.TYPE, source="test", correlation_id=case)
-            await producer.send_and_wait(
-                prefix + TOPIC,
-                message.model_dump_json().encode(),
-                key=case.encode(),
-                headers=build_headers(envelope),
-            )
+            await send_close(producer, prefix, case)
 
         cases = [f"case-{uuid.uuid4().hex[:8]}" for _ in range(CASES)]
         await asyncio.gather(*(send(case) for case in cases[: CASES // 2]))
@@ -304,7 +305,4 @@ async def test_a_static_member_killed_and_restarted_takes_its_partitions_back_an
         await producer.stop()
         first.stop()
         second.stop()
-        client = make_client(infrastructure.mongodb_url)
-        with contextlib.suppress(Exception):
-            await client.drop_database(f"{env['ONEWINDOW_DB_PREFIX']}_drain_test")
-        await client.close()
+        await drop_drain_database(infrastructure, env)
