@@ -66,7 +66,7 @@ async def test_a_unique_index_rejects_a_duplicate_with_error_11000(
 @pytest.mark.e2e
 async def test_every_service_process_becomes_ready(services: RunningServices) -> None:
     async with httpx.AsyncClient(timeout=5) as http:
-        for name, url in services.urls.items():
+        for name, url in services.probe_urls.items():  # the gateway's: its management port
             response = await http.get(f"{url}/readyz")
             assert response.status_code == 200, (name, response.text)
             assert response.json()["checks"] == {"kafka": "ok", "database": "ok"}
