@@ -23,6 +23,7 @@ from onewindow.cli.seeding import Gateway, Person
 from onewindow.devstack.pytest_plugin import RunningServices
 
 from .webapp import (
+    KIOSK_PASSPORT,
     SHOTS,
     TODAY,
     chromium,
@@ -279,7 +280,7 @@ async def test_an_applicant_withdraws_a_case_waiting_for_an_officer(
 async def test_the_kiosk_goes_from_a_passport_image_to_a_printed_receipt(
     services: RunningServices, gateway: Gateway, browser: BrowserContext, tmp_path: Path
 ) -> None:
-    kim = Person()
+    kim = Person(passport=KIOSK_PASSPORT)
     await gateway.register(kim, health_issued=recent())
     page = await browser.new_page()
     await page.goto(f"{services.gateway}/?kiosk=1")
