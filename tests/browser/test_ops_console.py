@@ -7,7 +7,6 @@ screenshots are kept under test-artifacts/ (ignored by git).
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,19 +16,10 @@ from playwright.async_api import BrowserContext, Page, async_playwright, expect
 from onewindow.cli.seeding import Gateway, Person, token
 from onewindow.devstack.pytest_plugin import RunningServices
 
+from .webapp import ARGS, CHROMIUM
+
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
-CHROMIUM = Path(os.environ.get("ONEWINDOW_CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 

@@ -88,17 +88,21 @@ def service_credential(request: httpx.Request, audience: str) -> ServiceCredenti
     return verifier.verify(token)
 
 
+# The MRZ of API.md's example applicant (Anna de Jong, passport NX4K2P7R1).
+MRZ = build_td3(
+    surname="DE JONG",
+    given_names="ANNA",
+    passport_number="NX4K2P7R1",
+    nationality="NLD",
+    date_of_birth=date(1984, 8, 12),
+    expires_on=date(2033, 10, 31),
+    sex="F",
+)
+
+
 def application(**changes: Any) -> dict[str, Any]:
     """A valid body of `POST /v1/applications` (API.md's example), MRZ included."""
-    mrz = build_td3(
-        surname="DE JONG",
-        given_names="ANNA",
-        passport_number="NX4K2P7R1",
-        nationality="NLD",
-        date_of_birth=date(1984, 8, 12),
-        expires_on=date(2033, 10, 31),
-        sex="F",
-    )
+    mrz = MRZ
     body: dict[str, Any] = {
         "applicant": {
             "surname": "DE JONG",

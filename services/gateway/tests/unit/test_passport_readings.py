@@ -12,21 +12,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from onewindow.gateway.domain.passport_reading import MrzError, ocr_repaired, reading
-from onewindow.runtime.validation import build_td3
 
-from .support import auth, unit_gateway
+from .support import MRZ, auth, unit_gateway
 
 MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-LINES = build_td3(
-    surname="DE JONG",
-    given_names="ANNA",
-    passport_number="NX4K2P7R1",
-    nationality="NLD",
-    date_of_birth=date(1984, 8, 12),
-    expires_on=date(2033, 10, 31),
-    sex="F",
-)
+LINES = MRZ  # API.md's example applicant
 # The passport number's check digit changed (6 → 0): every other character is as issued.
 WRONG_CHECK = (LINES[0], LINES[1][:9] + "0" + LINES[1][10:])
 MISREAD = (LINES[0], LINES[1][:13] + "B" + LINES[1][14:26] + "I" + LINES[1][27:])
