@@ -236,6 +236,8 @@ class Fuzzer:
         fuzzer = self
         ran = 0
 
+        # The base is a class schemathesis builds at run time from the schema's links,
+        # which mypy cannot see as a class.
         class Workflow(schema.as_state_machine()):  # type: ignore[misc]
             """The schema's state machine, each step as its acting role, judged and
             counted like a stateless request."""

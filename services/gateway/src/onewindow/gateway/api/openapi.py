@@ -253,4 +253,5 @@ def install_openapi(app: FastAPI) -> None:
             app.openapi_schema = complete(generate())
         return app.openapi_schema
 
+    # FastAPI's documented way to extend its document: replace the app's `openapi` method.
     app.openapi = openapi  # type: ignore[method-assign]
