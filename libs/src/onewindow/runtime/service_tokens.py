@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
 
+from onewindow.runtime.problems import make_problem, problem_response
 from onewindow.runtime.settings import ServiceSettings
 
 DEVELOPMENT = "development"
@@ -42,8 +43,6 @@ ALGORITHM = "HS256"
 LIFETIME_S = 60
 # Clock difference tolerated between the caller's machine and the called one's.
 LEEWAY_S = 10
-PROBLEM_JSON = "application/problem+json"
-UNAUTHORIZED = "https://onewindow.example/problems/unauthorized"
 
 
 class ServiceCredentialSettings(ServiceSettings):
@@ -140,18 +139,9 @@ class CredentialRefused(Exception):
     def response(self, instance: str) -> JSONResponse:
         # RFC 6750 §3: a request with no credential gets the bare challenge.
         challenge = 'Bearer error="invalid_token"' if self.presented else "Bearer"
-        body = {
-            "type": UNAUTHORIZED,
-            "title": "Authentication required",
-            "status": 401,
-            "detail": self.detail,
-            "instance": instance,
-        }
-        return JSONResponse(
-            body,
-            status_code=401,
-            media_type=PROBLEM_JSON,
-            headers={"WWW-Authenticate": challenge},
+        problem = make_problem(401, "unauthorized", self.detail)
+        return problem_response(
+            problem.model_copy(update={"instance": instance}), {"WWW-Authenticate": challenge}
         )
 
 

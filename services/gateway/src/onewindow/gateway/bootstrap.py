@@ -22,7 +22,6 @@ from onewindow.gateway.adapters.mrz_reader import MrzReader
 from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
 from onewindow.gateway.adapters.tokens import TokenVerifier, check_token_settings, load_keys
 from onewindow.gateway.adapters.upload_store import UploadStore
-from onewindow.gateway.api.problems import PROBLEM_BASE
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.gateway.application.uploads import Uploads
@@ -47,6 +46,7 @@ from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
+from onewindow.runtime.problems import PROBLEM_BASE
 from onewindow.runtime.service_tokens import ServiceCredentials, checked_service_secret
 from onewindow.runtime.settings import ServiceSettings
 from onewindow.runtime.subscriber import subscribe

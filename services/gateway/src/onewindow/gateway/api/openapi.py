@@ -31,7 +31,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from onewindow.gateway.api.problems import PROBLEM_MEDIA_TYPE
+from onewindow.runtime.problems import PROBLEM_MEDIA_TYPE
 
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 BODY_METHODS = frozenset({"post", "put", "patch"})

@@ -15,7 +15,6 @@ from onewindow.gateway.api.applications import (
     ReviewRequest,
 )
 from onewindow.gateway.api.mapping import to_documents, to_form
-from onewindow.gateway.api.problems import responses
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.entrypoints.answers import respond
 from onewindow.gateway.entrypoints.dependencies import (
@@ -25,6 +24,7 @@ from onewindow.gateway.entrypoints.dependencies import (
     require_roles,
 )
 from onewindow.gateway.entrypoints.rate_limits import enforce
+from onewindow.runtime.problems import responses
 
 applications = APIRouter(prefix="/v1/applications", tags=["applications"])
 officers = APIRouter(prefix="/v1/applications", tags=["officers"])

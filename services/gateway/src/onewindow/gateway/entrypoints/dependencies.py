@@ -19,8 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from onewindow.contracts.v1.applications import Actor, Role
 from onewindow.gateway.adapters.identity import IdentityRegistry
 from onewindow.gateway.adapters.tokens import InvalidToken, TokenVerifier
-from onewindow.gateway.api.problems import ProblemError
 from onewindow.gateway.application.gateway import Gateway
+from onewindow.runtime.problems import ProblemError
 
 REALM = "onewindow"
 

@@ -8,8 +8,6 @@ without a stack trace (the trace goes to the log).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,15 +16,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onewindow.gateway.api.openapi import install_openapi
-from onewindow.gateway.api.problems import (
-    NAME_OF_STATUS,
-    PROBLEM_MEDIA_TYPE,
-    FieldError,
-    Problem,
-    ProblemError,
-    make_problem,
-    problem_body,
-)
 from onewindow.gateway.domain.admission import Inadmissible
 from onewindow.gateway.domain.errors import (
     AccountNotYours,
@@ -41,6 +30,14 @@ from onewindow.gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from onewindow.gateway.domain.uploads import UploadNotAccepted, UploadNotFound, UploadTooLarge
+from onewindow.runtime.problems import (
+    NAME_OF_STATUS,
+    FieldError,
+    ProblemError,
+    make_problem,
+    problem_response,
+    validation_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,27 +56,6 @@ DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
     UploadNotAccepted: (415, "unsupported-media-type"),
     UploadNotFound: (404, "not-found"),
 }
-
-
-def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A response carrying a problem, with its media type."""
-    return JSONResponse(
-        problem_body(problem),
-        status_code=problem.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
-    )
-
-
-def field_errors(errors: Sequence[Any]) -> list[FieldError]:
-    """FastAPI's validation errors as `{loc, msg}`, with pydantic's prefixes dropped."""
-    found = []
-    for error in errors:
-        message = str(error.get("msg", "invalid"))
-        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
-        found.append(FieldError(loc=loc, msg=message))
-    return found
 
 
 async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
@@ -108,14 +84,7 @@ async def on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
 
 async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
-    if any(error.get("type") == "json_invalid" for error in errors):
-        problem = make_problem(400, "malformed-request", "The body could not be parsed as JSON.")
-        return problem_response(problem)
-    details = field_errors(errors)
-    summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in details[:3])
-    problem = make_problem(422, "validation-error", summary or "invalid request", errors=details)
-    return problem_response(problem)
+    return problem_response(validation_problem(exc).problem())
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Path
 
 from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.adapters.identity import IdentityRegistry
-from onewindow.gateway.api.problems import ProblemError, responses
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.entrypoints.dependencies import gateway, identity_registry, require_roles
+from onewindow.runtime.problems import ProblemError, responses
 
 evidence = APIRouter(prefix="/v1/applications", tags=["officers"])
 Staff = Annotated[Actor, Depends(require_roles("officer", "operator"))]

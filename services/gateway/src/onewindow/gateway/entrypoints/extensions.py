@@ -9,10 +9,10 @@ from fastapi.responses import JSONResponse
 
 from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.api.applications import Accepted, ExtensionRequest
-from onewindow.gateway.api.problems import responses
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.entrypoints.answers import respond
 from onewindow.gateway.entrypoints.dependencies import gateway, idempotency_key, require_roles
+from onewindow.runtime.problems import responses
 
 extensions = APIRouter(tags=["extensions"])
 

@@ -14,8 +14,8 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from onewindow.gateway.api.problems import ProblemError
 from onewindow.gateway.application.uploads import FormEvent, PartData, PartEnded, PartStarted
+from onewindow.runtime.problems import ProblemError
 
 FORM_MEDIA_TYPE = "multipart/form-data"
 # Headers a part may carry (Content-Disposition, Content-Type and a few more).

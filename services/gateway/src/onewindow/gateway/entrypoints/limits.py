@@ -15,9 +15,8 @@ from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from onewindow.gateway.api.problems import make_problem
-from onewindow.gateway.entrypoints.errors import problem_response
 from onewindow.gateway.entrypoints.forms import is_form
+from onewindow.runtime.problems import make_problem, problem_response
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -18,7 +18,6 @@ from starlette.datastructures import UploadFile
 
 from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.adapters.mrz_reader import MrzReader
-from onewindow.gateway.api.problems import FieldError, ProblemError, responses
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.domain.passport_reading import (
     MrzError,
@@ -31,6 +30,7 @@ from onewindow.gateway.domain.uploads import sniff
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.rate_limits import enforce
 from onewindow.runtime.clock import local_today
+from onewindow.runtime.problems import FieldError, ProblemError, responses
 
 passport_readings = APIRouter(prefix="/v1/passport-readings", tags=["applications"])
 Reader = Annotated[Actor, Depends(require_roles("applicant", "employer", "clerk"))]

@@ -10,10 +10,10 @@ from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.api.applications import ApplicationRequest
 from onewindow.gateway.api.mapping import to_form
 from onewindow.gateway.api.prechecks import Precheck
-from onewindow.gateway.api.problems import responses
 from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.rate_limits import enforce
+from onewindow.runtime.problems import responses
 
 prechecks = APIRouter(prefix="/v1/prechecks", tags=["applications"])
 Checker = Annotated[Actor, Depends(require_roles("applicant", "employer", "clerk"))]

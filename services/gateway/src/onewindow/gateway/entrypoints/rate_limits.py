@@ -9,9 +9,9 @@ from typing import cast
 from fastapi import Request
 
 from onewindow.contracts.v1.applications import Actor
-from onewindow.gateway.api.problems import ProblemError
 from onewindow.gateway.domain.rates import Rate, RateLimiter, StreamSlots, retry_after
 from onewindow.gateway.settings import GatewaySettings
+from onewindow.runtime.problems import ProblemError
 
 # What each paced kind is called in a refusal.
 WHAT = {

@@ -17,15 +17,15 @@ from pydantic import AfterValidator, BaseModel
 from onewindow.contracts.v1.applications import Actor
 from onewindow.gateway.adapters.identity import IdentityRegistry, RegistryAnswer
 from onewindow.gateway.api.fields import REFERENCE_MAX, REFERENCE_PATTERN
-from onewindow.gateway.api.problems import (
+from onewindow.gateway.api.registry import CertificateRecord, EmployerRecord, WatchlistEntry
+from onewindow.gateway.entrypoints.dependencies import identity_registry, require_roles
+from onewindow.runtime.problems import (
     NAME_OF_STATUS,
     PROBLEM_MEDIA_TYPE,
     make_problem,
     problem_body,
     responses,
 )
-from onewindow.gateway.api.registry import CertificateRecord, EmployerRecord, WatchlistEntry
-from onewindow.gateway.entrypoints.dependencies import identity_registry, require_roles
 from onewindow.runtime.validation import (
     validate_country,
     validate_passport_number,

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from onewindow.contracts.v1.applications import Actor
-from onewindow.gateway.api.problems import responses
 from onewindow.gateway.api.uploads import UploadReceived
 from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain.uploads import ACCEPTED, MAX_UPLOAD_BYTES
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.forms import form_events
 from onewindow.gateway.entrypoints.rate_limits import enforce
+from onewindow.runtime.problems import responses
 
 uploads = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 

@@ -24,9 +24,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from onewindow.gateway.api.problems import ProblemError
 from onewindow.gateway.settings import GatewaySettings
 from onewindow.ops.tokens import parse_passport_claim
+from onewindow.runtime.problems import ProblemError
 from onewindow.runtime.validation import InvalidInput, validate_uscc
 
 log = logging.getLogger(__name__)

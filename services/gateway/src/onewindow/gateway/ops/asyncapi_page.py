@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from onewindow.contracts.asyncapi import committed_document
-from onewindow.gateway.api.problems import ProblemError
+from onewindow.runtime.problems import ProblemError
 
 router = APIRouter(tags=["bus"])
 MAX_DEPTH = 6

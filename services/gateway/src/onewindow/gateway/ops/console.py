@@ -22,12 +22,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from onewindow.contracts.v1.applications import Actor
-from onewindow.gateway.api.problems import ProblemError, responses
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.ops.overview import cases_overview, dead_letter_counts
 from onewindow.ops.deadletters import ops_database
 from onewindow.ops.decoding import decode, matches
 from onewindow.ops.reading import BusReader, every_topic
+from onewindow.runtime.problems import ProblemError, responses
 from onewindow.runtime.settings import ServiceSettings
 
 router = APIRouter(tags=["operators"])

@@ -13,12 +13,12 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from onewindow.contracts.v1.applications import FINAL_STATUSES, Actor
 from onewindow.gateway.adapters.mongo import CaseOwners
-from onewindow.gateway.api.problems import ProblemError, responses
 from onewindow.gateway.domain.ownership import STAFF_ROLES, may_see
 from onewindow.gateway.domain.rates import StreamSlots
 from onewindow.gateway.entrypoints.dependencies import require_roles
 from onewindow.gateway.entrypoints.rate_limits import enforce, open_stream
 from onewindow.gateway.readmodel.projection import EXTENSIONS, VIEWS, Projection
+from onewindow.runtime.problems import ProblemError, responses
 
 router = APIRouter(tags=["applications"])
 Followers = Annotated[Actor, Depends(require_roles("applicant", "employer", "officer", "operator"))]

@@ -34,8 +34,9 @@ from onewindow.identity.domain.registry import (
     Recorder,
     WatchlistEntry,
 )
-from onewindow.identity.entrypoints.problems import ProblemRoute, forbidden, invalid, not_found
+from onewindow.runtime.problems import FieldError, ProblemError, ProblemRoute, invalid
 from onewindow.runtime.service_tokens import (
+    InternalRoute,
     ServiceCredential,
     ServiceCredentialVerifier,
     service_credential,
@@ -77,7 +78,7 @@ def _checked(loc: list[str | int], check: Any, value: str) -> str:
     try:
         return str(check(value))
     except InvalidInput as error:
-        raise invalid([{"loc": loc, "msg": error.message}]) from None
+        raise invalid([FieldError(loc=loc, msg=error.message)]) from None
 
 
 def _uscc(value: str) -> str:
@@ -95,14 +96,22 @@ def _certificate_id(value: str) -> str:
     if not CERTIFICATE_ID.fullmatch(value):
         raise invalid(
             [
-                {
-                    "loc": ["path", "certificate_id"],
-                    "msg": "1 to 64 letters, digits, '.', '_', ':' or '-', "
+                FieldError(
+                    loc=["path", "certificate_id"],
+                    msg="1 to 64 letters, digits, '.', '_', ':' or '-', "
                     "starting with a letter or digit",
-                }
+                )
             ]
         )
     return value
+
+
+def _not_found(what: str) -> ProblemError:
+    return ProblemError(404, "not-found", f"{what} is not in the registry")
+
+
+class RegistryRoute(ProblemRoute, InternalRoute):
+    """A registry route: a service credential required, every error a problem."""
 
 
 def _stored(stored: Stored[R], body: dict[str, Any], location: str) -> JSONResponse:
@@ -123,7 +132,9 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
         """The clerk a write is made for, named by the credential; 403 without one."""
         acting = checked.acting_for
         if acting is None or acting.role != CLERK:
-            raise forbidden("only a clerk records in the registry: the credential names none")
+            raise ProblemError(
+                403, "forbidden", "only a clerk records in the registry: the credential names none"
+            )
         return Recorder(sub=acting.sub, role=acting.role)
 
     clerk = Depends(recording)
@@ -131,7 +142,7 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
     router = APIRouter(
         prefix=PREFIX,
         tags=["registry"],
-        route_class=ProblemRoute,
+        route_class=RegistryRoute,
         dependencies=[credential],
     )
 
@@ -150,7 +161,7 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
         code = _uscc(uscc)
         employer = await registry.employer(code)
         if employer is None:
-            raise not_found(f"employer {code}")
+            raise _not_found(f"employer {code}")
         return recorded_json(employer, employer_json(employer.record))
 
     @router.put("/certificates/{certificate_id}")
@@ -171,7 +182,7 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
             stored = await registry.record_certificate(certificate, by)
         except InvalidRecord as error:
             raise invalid(
-                [{"loc": ["body", *error.field.split(".")], "msg": error.message}]
+                [FieldError(loc=["body", *error.field.split(".")], msg=error.message)]
             ) from None
         record = stored.recorded.record
         return _stored(stored, certificate_json(record), f"{PREFIX}/certificates/{cid}")
@@ -181,7 +192,7 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
         cid = _certificate_id(certificate_id)
         certificate = await registry.certificate(cid)
         if certificate is None:
-            raise not_found(f"certificate {cid}")
+            raise _not_found(f"certificate {cid}")
         return recorded_json(certificate, certificate_json(certificate.record))
 
     @router.get("/certificates")
@@ -212,7 +223,7 @@ def registry_router(registry: Registry, credentials: ServiceCredentialVerifier) 
         holder = _holder(nationality, passport_number, "path")
         entry = await registry.watchlist_entry(holder)
         if entry is None:
-            raise not_found("this watch-list entry")
+            raise _not_found("this watch-list entry")
         return recorded_json(entry, watchlist_json(entry.record))
 
     return router

@@ -1,4 +1,5 @@
-"""RFC 9457 problem details: the one shape of every error the gateway answers.
+"""RFC 9457 problem details: the one shape of every error an HTTP API of ours answers,
+the gateway's public one and identity's internal registry alike.
 
 Every problem `type` is a URI under `PROBLEM_BASE`
 (https://onewindow.example/problems/<name>); the names are stable, clients may
@@ -32,9 +33,14 @@ Other statuses use `about:blank` (RFC 9457 §4.2.1): the status says it all.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_BASE = "https://onewindow.example/problems/"
@@ -100,6 +106,8 @@ class Problem(BaseModel):
     title: str
     status: int
     detail: str
+    # The path the problem is about (RFC 9457 §3.1.5); identity's registry names it.
+    instance: str | None = None
     errors: list[FieldError] | None = None
 
 
@@ -122,8 +130,9 @@ class ProblemError(Exception):
         self.errors = errors
         self.headers = headers or {}
 
-    def problem(self) -> Problem:
-        return make_problem(self.status, self.name, self.detail, errors=self.errors)
+    def problem(self, instance: str | None = None) -> Problem:
+        problem = make_problem(self.status, self.name, self.detail, errors=self.errors)
+        return problem.model_copy(update={"instance": instance})
 
 
 def make_problem(
@@ -156,3 +165,65 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A response carrying a problem, with its media type."""
+    return JSONResponse(
+        problem_body(problem),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def field_errors(errors: Sequence[Any]) -> list[FieldError]:
+    """FastAPI's (pydantic's) validation errors as `{loc, msg}`, with pydantic's prefixes
+    dropped. Never the input: a submitted value stays out of the answer and the logs."""
+    found = []
+    for error in errors:
+        message = str(error.get("msg", "invalid"))
+        message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        loc = [part if isinstance(part, int) else str(part) for part in error.get("loc", ())]
+        found.append(FieldError(loc=loc, msg=message))
+    return found
+
+
+def invalid(errors: list[FieldError]) -> ProblemError:
+    """422 `validation-error`: the detail names the first three broken rules."""
+    summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:3])
+    return ProblemError(422, "validation-error", summary or "invalid request", errors=errors)
+
+
+def validation_problem(exc: RequestValidationError) -> ProblemError:
+    """FastAPI's refusal of a request as a problem: a body that is not JSON is 400
+    `malformed-request`, anything else 422 `validation-error`."""
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return ProblemError(400, "malformed-request", "The body could not be parsed as JSON.")
+    return invalid(field_errors(errors))
+
+
+class ProblemRoute(APIRoute):
+    """A route whose errors (a `ProblemError`, FastAPI's refusal of the request) are
+    answered as problems naming the path. Combine it with
+    `service_tokens.InternalRoute` for an internal API, whose refused credential is a
+    401 problem too.
+
+    Kept on the router rather than the app, so the routes answer the same way whichever
+    app mounts them (the gateway's app has handlers of its own, `entrypoints.errors`).
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                refused = validation_problem(exc)
+            except ProblemError as exc:
+                refused = exc
+            return problem_response(refused.problem(request.url.path), refused.headers)
+
+        return route
