@@ -43,10 +43,10 @@ PERMITS_TOGETHER = "services/work-permit/tests/integration/test_work_permit_serv
 EXCEPTIONS: dict[tuple[str, str], str] = {
     ("cli/src/onewindow/cli/asyncapi.py", DYNAMIC): (
         "`make asyncapi` describes each service's broker as the service wires it: it imports "
-        "`<service>.__main__` by the module name `onewindow.devstack.services` lists and keeps "
-        "the broker that `bootstrap` builds (nothing is started). The subscribers and their "
-        "groups are only known to the service's code; a public `asyncapi()` per service "
-        "would replace this."
+        "`<service>.__main__` by the module name `onewindow.devstack.services` lists, builds "
+        "the app from its `SERVICE` entry (`runtime.host.ServiceEntry`) and reads the broker "
+        "from it (`broker_of`; nothing is started). The subscribers and their groups are "
+        "only known to the service's code."
     ),
     (PERMITS_TOGETHER, "onewindow.residence_permit"): (
         "a test of the two permit services together, filed under one of them (issue 18 names "

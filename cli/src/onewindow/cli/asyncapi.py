@@ -1,8 +1,8 @@
 """`make asyncapi`: the AsyncAPI document of the bus, from the services' FastStream apps.
 
-Each service is wired exactly as its process wires it (its `__main__` hands its settings
-type and `bootstrap` to the host; here they are taken instead of served), and the
-FastStream broker that `bootstrap` builds is kept. Nothing is started: building a
+Each service is wired exactly as its process wires it (its `__main__` names its settings
+type and `bootstrap` as `SERVICE`; here the app is built instead of served), and the
+FastStream broker that `bootstrap` builds is read from the app. Nothing is started: building a
 broker, a database client or an HTTP client opens no connection, so no network is
 needed. FastStream describes each broker (servers, subscribers and their groups);
 `onewindow.contracts.asyncapi.complete` adds the topics, messages and publishers.
@@ -17,10 +17,8 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from unittest import mock
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -28,6 +26,7 @@ from faststream.specification import AsyncAPI
 from onewindow.contracts.asyncapi import DOCUMENT_PATH, Document, complete, render
 from onewindow.contracts.schemas import committed_schemas
 from onewindow.devstack.services import SERVICES, Service
+from onewindow.runtime.host import ServiceEntry, broker_of
 
 TITLE = "One Window bus"
 VERSION = "v1"
@@ -41,38 +40,13 @@ DESCRIPTION = (
 BOOTSTRAP_SERVERS = "127.0.0.1:9092"
 
 
-def _served_by(service: Service) -> dict[str, Any]:
-    """The settings type and bootstrap that a service's `__main__` would serve."""
-    main = importlib.import_module(f"{service.module}.__main__")
-    taken: dict[str, Any] = {}
-
-    def take(settings_type: Any, bootstrap: Any, *_args: Any, **_kwargs: Any) -> None:
-        taken.update(settings_type=settings_type, bootstrap=bootstrap)
-
-    with mock.patch.object(main, "service_main", take):
-        main.main()
-    return taken
-
-
 def service_broker(service: Service) -> KafkaBroker:
     """The FastStream broker a service builds, with its subscribers, never started."""
-    taken = _served_by(service)
-    bootstrap: Callable[[Any], Any] = taken["bootstrap"]
-    wiring = importlib.import_module(bootstrap.__module__)
-    made: list[KafkaBroker] = []
-    original = wiring.make_broker
-
-    def keep(*args: Any, **kwargs: Any) -> KafkaBroker:
-        broker: KafkaBroker = original(*args, **kwargs)
-        made.append(broker)
-        return broker
-
-    settings = taken["settings_type"](topic_prefix="", kafka_bootstrap_servers=BOOTSTRAP_SERVERS)
-    with mock.patch.object(wiring, "make_broker", keep):
-        bootstrap(settings)
-    if len(made) != 1:
-        raise RuntimeError(f"{service.name} built {len(made)} brokers; expected one")
-    return made[0]
+    entry = importlib.import_module(f"{service.module}.__main__").SERVICE
+    if not isinstance(entry, ServiceEntry):
+        raise TypeError(f"{service.module}.__main__.SERVICE is not a ServiceEntry")
+    settings = entry.settings(topic_prefix="", kafka_bootstrap_servers=BOOTSTRAP_SERVERS)
+    return broker_of(entry.bootstrap(settings))
 
 
 def generate() -> Document:

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -177,6 +178,7 @@ class ServiceHost:
     def build_app(self) -> FastAPI:
         """The service's HTTP application: health, readiness, metrics, its own routes."""
         app = FastAPI(title=f"onewindow {self.settings.service_name}", lifespan=self.lifespan)
+        app.state.broker = self.broker  # `broker_of`: what the bus's description reads
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
@@ -300,6 +302,29 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     if not server.started:
         sys.exit(3)  # as uvicorn.run: the app could not start
     log.info("stopped")
+
+
+def broker_of(app: FastAPI) -> KafkaBroker:
+    """The FastStream broker of a service's app (built by `ServiceHost.build_app`), with
+    its subscribers; nothing is started by building or reading it."""
+    broker = app.state.broker
+    if not isinstance(broker, KafkaBroker):
+        raise TypeError(f"{app.title} carries no Kafka broker")
+    return broker
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """What a service's process serves: its settings type, its `bootstrap` (settings →
+    the wired app) and its description. Each service's `__main__` names its own as
+    `SERVICE`, so tools (`make asyncapi`) build the service exactly as its process does."""
+
+    settings: type[ServiceSettings]
+    bootstrap: Callable[[ServiceSettings], FastAPI]
+    description: str
+
+    def main(self, argv: Sequence[str] | None = None) -> None:
+        service_main(self.settings, self.bootstrap, self.description, argv)
 
 
 def service_main(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import onewindow.applications as package
 from onewindow.applications.bootstrap import bootstrap
 from onewindow.applications.settings import ApplicationsSettings
-from onewindow.runtime.host import service_main
+from onewindow.runtime.host import ServiceEntry
+
+SERVICE = ServiceEntry(ApplicationsSettings, bootstrap, package.__doc__ or "")
 
 
 def main() -> None:
-    service_main(ApplicationsSettings, bootstrap, package.__doc__ or "")
+    SERVICE.main()
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import onewindow.gateway as package
 from onewindow.gateway.bootstrap import bootstrap
 from onewindow.gateway.settings import GatewaySettings
-from onewindow.runtime.host import service_main
+from onewindow.runtime.host import ServiceEntry
+
+SERVICE = ServiceEntry(GatewaySettings, bootstrap, package.__doc__ or "")
 
 
 def main() -> None:
-    service_main(GatewaySettings, bootstrap, package.__doc__ or "")
+    SERVICE.main()
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ from __future__ import annotations
 import onewindow.identity as package
 from onewindow.identity.bootstrap import bootstrap
 from onewindow.identity.settings import IdentitySettings
-from onewindow.runtime.host import service_main
+from onewindow.runtime.host import ServiceEntry
+
+SERVICE = ServiceEntry(IdentitySettings, bootstrap, package.__doc__ or "")
 
 
 def main() -> None:
-    service_main(IdentitySettings, bootstrap, package.__doc__ or "")
+    SERVICE.main()
 
 
 if __name__ == "__main__":

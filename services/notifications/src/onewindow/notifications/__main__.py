@@ -5,11 +5,13 @@ from __future__ import annotations
 import onewindow.notifications as package
 from onewindow.notifications.bootstrap import bootstrap
 from onewindow.notifications.settings import NotificationsSettings
-from onewindow.runtime.host import service_main
+from onewindow.runtime.host import ServiceEntry
+
+SERVICE = ServiceEntry(NotificationsSettings, bootstrap, package.__doc__ or "")
 
 
 def main() -> None:
-    service_main(NotificationsSettings, bootstrap, package.__doc__ or "")
+    SERVICE.main()
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import onewindow.work_permit as package
-from onewindow.runtime.host import service_main
+from onewindow.runtime.host import ServiceEntry
 from onewindow.work_permit.bootstrap import bootstrap
 from onewindow.work_permit.settings import WorkPermitSettings
 
+SERVICE = ServiceEntry(WorkPermitSettings, bootstrap, package.__doc__ or "")
+
 
 def main() -> None:
-    service_main(WorkPermitSettings, bootstrap, package.__doc__ or "")
+    SERVICE.main()
 
 
 if __name__ == "__main__":
