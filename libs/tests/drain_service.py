@@ -58,7 +58,7 @@ def bootstrap(settings: ServiceSettings) -> FastAPI:
                 ],
             )
 
-        await handle(store, f"case-{case}", envelope.id, decide)
+        await handle(store, f"case-{case}", envelope.id, lambda stream: stream, decide)
 
     subscribe(
         broker,

@@ -45,6 +45,11 @@ async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict
         await client.close()
 
 
+def _stream(stream: Stream) -> Stream:
+    """The aggregate of these tests: the stream itself."""
+    return stream
+
+
 @pytest.fixture
 async def store(db: AsyncDatabase[dict[str, Any]]) -> EventStore:
     created = EventStore(db, collection=f"commits_{uuid.uuid4().hex[:8]}")
@@ -95,11 +100,12 @@ async def test_twenty_writers_at_one_version_one_wins_then_retries_make_twenty(
         return lambda _stream: Decision(events=[NoteTaken(writer=writer)])
 
     retried = await asyncio.gather(
-        *(handle(store, "case-1", f"m-{writer}", note(writer)) for writer in losers)
+        *(handle(store, "case-1", f"m-{writer}", _stream, note(writer)) for writer in losers)
     )
     stream = await store.load("case-1")
 
-    assert all(retried)
+    assert all(handled.first_time for handled in retried)
+    assert sorted(handled.version for handled in retried) == list(range(2, WRITERS + 1))
     assert stream.version == WRITERS
     assert [event.version for event in stream.events] == list(range(1, WRITERS + 1))
     assert sorted(event.data["writer"] for event in stream.events) == list(range(WRITERS))
@@ -118,13 +124,16 @@ async def test_a_redelivered_message_changes_nothing(store: EventStore) -> None:
             outbox=[outgoing(close, key="app-9", correlation_id="app-9", source="t", cause=cause)],
         )
 
-    first = await handle(store, "case-9", cause.id, decide)
+    first = await handle(store, "case-9", cause.id, _stream, decide)
     before = await store.load("case-9")
     pending_before = await store.pending(100)
-    again = await handle(store, "case-9", cause.id, decide)
+    again = await handle(store, "case-9", cause.id, _stream, decide)
     after = await store.load("case-9")
 
-    assert (first, again) == (True, False)
+    assert (first.first_time, again.first_time) == (True, False)
+    assert (first.version, again.version) == (1, 1)
+    assert again.decision is None
+    assert again.state.handled == {cause.id}
     assert decided == [0]
     assert after == before
     assert await store.pending(100) == pending_before
@@ -132,14 +141,43 @@ async def test_a_redelivered_message_changes_nothing(store: EventStore) -> None:
 
 
 async def test_an_empty_decision_still_records_the_message_as_handled(store: EventStore) -> None:
-    assert await handle(store, "case-3", "m-ignored", lambda _s: Decision()) is True
+    assert (await handle(store, "case-3", "m-ignored", _stream, lambda _s: Decision())).first_time
 
     stream = await store.load("case-3")
 
     assert stream.version == 1
     assert stream.events == []
     assert stream.handled == {"m-ignored"}
-    assert await handle(store, "case-3", "m-ignored", lambda _s: Decision()) is False
+    again = await handle(store, "case-3", "m-ignored", _stream, lambda _s: Decision())
+    assert not again.first_time
+
+
+async def test_a_decision_may_await_a_port_and_a_conflict_there_is_decided_again(
+    store: EventStore,
+) -> None:
+    """The unit of work's decision may call ports (a permit number, another stream): a
+    conflict one of them raises is retried like the commit's own, on a fresh aggregate,
+    and the caller gets the aggregate the decision took."""
+    await store.append("claim-1", 0, [NoteTaken(writer=0)])
+    tries: list[int] = []
+
+    async def decide(stream: Stream) -> Decision:
+        tries.append(stream.version)
+        claim = await store.load("claim-1")
+        # The first try writes on a version another writer took meanwhile.
+        expected = claim.version - 1 if len(tries) == 1 else claim.version
+        await store.append("claim-1", expected, [NoteTaken(writer=len(tries))])
+        return Decision(events=[NoteTaken(writer=len(tries))])
+
+    handled = await handle(store, "case-4", "m-port", _stream, decide)
+
+    assert tries == [0, 0]
+    assert handled.first_time
+    assert handled.version == 1
+    assert handled.decision is not None
+    assert len(handled.decision.events) == 1
+    assert [e.data["writer"] for e in (await store.load("case-4")).events] == [2]
+    assert (await store.load("claim-1")).version == 2
 
 
 async def test_outgoing_messages_wait_in_the_commit_with_deterministic_ids(

@@ -176,6 +176,7 @@ async def test_a_writer_killed_before_publishing_and_a_relay_killed_before_marki
             effects,
             f"effects-{message.application_id}",
             envelope.id,
+            lambda stream: stream,
             lambda _stream: Decision(events=[CommandApplied(message_id=envelope.id)]),
         )
 

@@ -244,7 +244,9 @@ async def test_a_subscriber_waits_out_a_database_outage_and_handles_every_messag
             )
             return Decision(events=[Closed(outcome=message.outcome)], outbox=[sent])
 
-        await handle(store, f"case-{message.application_id}", envelope.id, decide)
+        await handle(
+            store, f"case-{message.application_id}", envelope.id, lambda stream: stream, decide
+        )
         returned[envelope.id] += 1
 
     subscribe(

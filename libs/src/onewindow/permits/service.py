@@ -171,37 +171,34 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
         reservation), allocating a number if the decision reserves one; then bring the
         open-reservation projection in line."""
         kind = self.kind
-        name = stream or kind.stream_of(application_id)
-        number: str | None = None
-        decided: list[PermitT] = []
+        number: str | None = None  # allocated once, kept across conflicts
 
-        def decision(current: Stream) -> Decision:
-            permit = kind.rebuild(application_id, current)
-            events = decide(permit, number)
-            for event in events:
-                permit.apply(event)
-            decided.append(permit)
-            outbox = kind.publication.outbox(permit, events, cause, kind.source)
-            return Decision(events=events, outbox=outbox)
-
-        while True:
+        async def decision(permit: PermitT) -> Decision:
+            nonlocal number
             try:
-                handled = await handle(self.store, name, cause.id, decision)
+                events = decide(permit, number)
             except PermitNumberNeeded:
-                # Allocated outside the decision (it is I/O); if a concurrent writer
+                # Allocated outside the domain (it is I/O); if a concurrent writer
                 # reserved first, this number is burned, never reused.
                 now, today = self.clock.now(), local_today(self.clock)
                 fmt = self.policies.in_force_on(today).permit_number
                 number = await self.numbers.allocate(fmt, today.year, application_id, now)
-                continue
-            break
-        if handled:
-            permit = decided[-1]
-        else:
-            permit = kind.rebuild(application_id, await self.store.load(name))
+                events = decide(permit, number)
+            for event in events:
+                permit.apply(event)
+            outbox = kind.publication.outbox(permit, events, cause, kind.source)
+            return Decision(events=events, outbox=outbox)
+
+        handled = await handle(
+            self.store,
+            stream or kind.stream_of(application_id),
+            cause.id,
+            lambda current: kind.rebuild(application_id, current),
+            decision,
+        )
         if not stream:
-            await self._project_reservation(permit)
-        return permit
+            await self._project_reservation(handled.state)
+        return handled.state
 
     async def _project_reservation(self, permit: PermitT) -> None:
         # Also run after a redelivery, so a crash between commit and projection heals.

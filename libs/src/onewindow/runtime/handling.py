@@ -1,12 +1,30 @@
-"""Idempotent command handling: load, decide, append; retried on a concurrency conflict."""
+"""The unit of work: load an aggregate, decide, commit once; conflicts retried here alone.
+
+Every event-sourced service handles a message the same way (`handle`):
+
+1. **load** the stream (the first try trusts what this process cached: it owns the
+   stream's partition, `EventStore.load_owned`) and rebuild the aggregate from it;
+2. **decide**: the use case's decision on the aggregate, which may call ports on the way
+   (a permit number, the registry, another stream's claim), so it may be async;
+3. **commit** one document with the decision's events, its outbox and the id of the
+   message handled, so a redelivery is recognised and a crash loses or doubles nothing.
+
+A `ConcurrencyConflict`, from the commit or from a port the decision wrote through,
+means another writer was first: the stream is read anew and the decision taken again,
+after a short jittered wait, up to `max_conflicts` times. The caller gets the aggregate
+back (`Handled.state`), also for a redelivery (as stored), so whatever it keeps beside
+the stream (an index, a projection) can be brought in line either way.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -19,6 +37,8 @@ log = logging.getLogger(__name__)
 BACKOFF_BASE_S = 0.005
 BACKOFF_CAP_S = 0.2
 
+A = TypeVar("A")
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -28,54 +48,73 @@ class Decision:
     outbox: Sequence[Outgoing] = ()
 
 
+@dataclass(frozen=True)
+class Handled(Generic[A]):
+    """The outcome of `handle`.
+
+    `state`: the aggregate the decision worked on (the aggregates here change as they
+    decide), or for a redelivery the aggregate as stored; `version`: the stream's version
+    that holds it; `decision`: what was committed, or None when the message had been
+    handled before and nothing was written.
+    """
+
+    state: A
+    version: int
+    decision: Decision | None
+
+    @property
+    def first_time(self) -> bool:
+        """Whether this call committed the message (False: a redelivery)."""
+        return self.decision is not None
+
+
 async def handle(
     store: EventStore,
     stream: str,
     message_id: str,
-    decide: Callable[[Stream], Decision],
+    load: Callable[[Stream], A],
+    decide: Callable[[A], Decision | Awaitable[Decision]],
     *,
     max_conflicts: int = 50,
-) -> bool:
-    """Apply the message `message_id` to `stream` exactly once.
+) -> Handled[A]:
+    """Apply the message `message_id` to `stream` exactly once (see the module).
 
-    If the stream already records `message_id` as handled, nothing changes and this
-    returns False (a redelivery that this process's cache has not seen yet is caught by
-    the append's conflict, after which the stream is read from the database). Otherwise
-    `decide` sees the current stream and its decision is
-    appended together with `message_id` (even an empty decision, so a redelivery is
-    recognised); returns True. On a concurrency conflict the stream is loaded again and
-    `decide` asked again; a conflict beyond `max_conflicts` is raised.
-    `decide` must be pure: it may run several times.
+    `load` rebuilds the aggregate from the stream; `decide` decides on it (it may run
+    several times, once per conflict, each time on a fresh aggregate). Even an empty
+    decision is committed, so a redelivery is recognised. A conflict beyond
+    `max_conflicts` is raised.
     """
     conflicts = 0
     while True:
-        # The first try trusts what this process cached of the stream (it owns the
-        # stream's partition); after a conflict the stream is read anew.
         current = await (store.load_owned(stream) if conflicts == 0 else store.load(stream))
+        aggregate = load(current)
         if message_id in current.handled:
+            # A redelivery that this process's cache has not seen yet is caught by the
+            # commit's conflict, after which the stream is read from the database.
             log.info(
                 "message already handled",
                 extra={"stream": stream, "handled_message_id": message_id},
             )
-            return False
-        decision = decide(current)
+            return Handled(aggregate, current.version, None)
         try:
-            await store.append(
+            decided = decide(aggregate)
+            decision = await decided if inspect.isawaitable(decided) else decided
+            version = await store.append(
                 stream,
                 current.version,
                 decision.events,
                 decision.outbox,
                 handled_message_id=message_id,
             )
-        except ConcurrencyConflict:
+        except ConcurrencyConflict as conflict:
             conflicts += 1
             if conflicts > max_conflicts:
                 raise
             log.debug(
                 "concurrency conflict; deciding again on fresh state",
-                extra={"stream": stream, "conflicts": conflicts},
+                extra={"stream": conflict.stream, "conflicts": conflicts},
             )
             ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** min(conflicts, 10))
             await asyncio.sleep(random.uniform(0, ceiling))
             continue
-        return True
+        return Handled(aggregate, version, decision)

@@ -97,14 +97,10 @@ class Saga:
     async def on_case(
         self, application_id: str, envelope: Envelope, act: Callable[[Case], Step]
     ) -> None:
-        stream_name = case_stream(application_id)
-        after: dict[str, tuple[Case, int]] = {}
 
-        def decide(stream: Stream) -> Decision:
-            case = load_case(stream)
+        def decide(case: Case) -> Decision:
             case.now = self.clock.now()
             step = act(case)
-            after["case"] = (case, stream.version + 1)
             now = self.clock.now()
             sends = list(step.send)
             if case.form is not None:
@@ -115,15 +111,13 @@ class Saga:
                 events=step.events, outbox=self._outbox(application_id, envelope, sends)
             )
 
-        if await handle(self.store, stream_name, envelope.id, decide):
-            if "case" in after:
-                await self.index.index_case(*after["case"])
-            return
-        # A redelivery: the commit stands, but the process may have died before the index
-        # write that follows it, so the index is brought up to the stream (a no-op when
-        # it is current: the entry's version says so).
-        stream = await self.store.load_owned(stream_name)
-        await self.index.index_case(load_case(stream), stream.version)
+        handled = await handle(
+            self.store, case_stream(application_id), envelope.id, load_case, decide
+        )
+        # Also after a redelivery: the commit stands, but the process may have died before
+        # the index write that follows it, so the index is brought up to the stream (a
+        # no-op when it is current: the entry's version says so).
+        await self.index.index_case(handled.state, handled.version)
 
     def _today(self) -> date:
         return local_today(self.clock)
@@ -326,23 +320,18 @@ class Saga:
     async def _on_extension(
         self, extension_id: str, envelope: Envelope, act: Callable[[Extension], Step]
     ) -> None:
-        after: list[Extension] = []
-
-        def decide(stream: Stream) -> Decision:
-            extension = load_extension(stream)
+        def decide(extension: Extension) -> Decision:
             extension.now = self.clock.now()
             step = act(extension)
-            after[:] = [extension]
             sends = list(step.send)
             closed = next((e for e in step.events if type(e).__name__ == "ExtensionClosed"), None)
             if closed is not None and extension.request is not None:
                 sends.append((_extension_decided(extension), "decided"))
             return Decision(events=step.events, outbox=self._outbox(extension_id, envelope, sends))
 
-        if not await handle(self.store, extension_stream(extension_id), envelope.id, decide):
-            after[:] = [load_extension(await self.store.load_owned(extension_stream(extension_id)))]
-        if after:
-            await self.index.index_extension(extension_id, after[0])
+        stream = extension_stream(extension_id)
+        handled = await handle(self.store, stream, envelope.id, load_extension, decide)
+        await self.index.index_extension(extension_id, handled.state)
 
 
 def _extension_decided(extension: Extension) -> app.ExtensionDecided:

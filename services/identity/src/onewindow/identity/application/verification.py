@@ -50,7 +50,6 @@ from onewindow.identity.domain.verification import (
     verify,
 )
 from onewindow.runtime.eventstore import (
-    ConcurrencyConflict,
     EventStore,
     Outgoing,
     Stream,
@@ -60,26 +59,10 @@ from onewindow.runtime.handling import Decision, handle
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 
-
-class _CaseMoved(Exception):
-    """The case's stream changed after this decision was prepared: prepare it again."""
-
-
-def _decision(expected_version: int, decision: Decision) -> Callable[[Stream], Decision]:
-    """The decision for `handle`, valid only on the stream version it was prepared on.
-
-    The claim was settled for that version; on any other, the whole handling starts
-    over rather than record a verification next to a state it did not see.
-    """
-
-    def decide(stream: Stream) -> Decision:
-        if stream.version != expected_version:
-            raise _CaseMoved(stream.name)
-        return decision
-
-    return decide
+def _case_of(application_id: str) -> Callable[[Stream], IdentityCase]:
+    """How `handle` rebuilds the identity case of an application from its stream."""
+    return lambda stream: IdentityCase.from_history(application_id, history(stream))
 
 
 class IdentityVerification:
@@ -143,8 +126,8 @@ class IdentityVerification:
         answer identity gives the displaced case (the relay keeps a stream's order).
         """
 
-        def decide(stream: Stream) -> Decision:
-            events = IdentityCase.from_history(displaced, history(stream)).displace(by)
+        def decide(case: IdentityCase) -> Decision:
+            events = case.displace(by)
             outbox = tuple(
                 outgoing(
                     identity_verified(event),
@@ -160,7 +143,10 @@ class IdentityVerification:
             return Decision(events=events, outbox=outbox)
 
         handled_id = deterministic_id(envelope.id, f"displace-{displaced}")
-        if await handle(self._store, case_stream(displaced), handled_id, decide):
+        handled = await handle(
+            self._store, case_stream(displaced), handled_id, _case_of(displaced), decide
+        )
+        if handled.first_time:
             log.info(
                 "unverified case displaced by a verified applicant's",
                 extra={"application_id": displaced, "displaced_by": by},
@@ -189,28 +175,20 @@ class IdentityVerification:
         )
         person_ref = self._registry.person_ref(case.holder)
         claim_stream = open_case_stream(person_ref, case.employer_uscc)
-        own_stream = case_stream(case.application_id)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            loaded = await self._store.load(own_stream)
-            if envelope.id in loaded.handled:
-                return
-            state = IdentityCase.from_history(case.application_id, history(loaded))
+
+        async def decide(state: IdentityCase) -> Decision:
             facts, claim_version = await self._facts(case, person_ref)
             result = verify(case, facts)
             hold = isinstance(result, Verified) and not state.ended
-            try:
-                claim = await self._claim_or_release(
-                    claim_stream,
-                    claim_version,
-                    facts.open_case,
-                    case.application_id,
-                    hold,
-                    verified=case.verified_applicant,
-                )
-            except ConcurrencyConflict:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                continue
+            # A conflict on the claim is retried by `handle`, on fresh state.
+            claim = await self._claim_or_release(
+                claim_stream,
+                claim_version,
+                facts.open_case,
+                case.application_id,
+                hold,
+                verified=case.verified_applicant,
+            )
             # Before this case's own commit, so a redelivery after a crash does it again.
             for displaced in claim.displaced_by(case.application_id) if hold else ():
                 await self._record_displacement(displaced, case.application_id, envelope)
@@ -220,67 +198,64 @@ class IdentityVerification:
                 if isinstance(event, CaseVerified)
                 else identity_rejected(event)
             )
-            out = self._outgoing(message, case.application_id, envelope)
-            decision = Decision(events=(event,), outbox=(out,))
-            try:
-                await handle(
-                    self._store, own_stream, envelope.id, _decision(loaded.version, decision)
-                )
-            except _CaseMoved:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                continue
+            return Decision(
+                events=(event,), outbox=(self._outgoing(message, case.application_id, envelope),)
+            )
+
+        handled = await handle(
+            self._store,
+            case_stream(case.application_id),
+            envelope.id,
+            _case_of(case.application_id),
+            decide,
+        )
+        if handled.decision is not None:
+            (event,) = handled.decision.events
             log.info(
-                "identity verified" if hold else "identity rejected",
+                "identity verified" if isinstance(event, CaseVerified) else "identity rejected",
                 extra={
                     "application_id": case.application_id,
                     "person_ref": person_ref,
-                    "reasons": [r.code for r in getattr(result, "reasons", ())],
-                    "flags": list(getattr(result, "flags", ())),
+                    "reasons": [r.code for r in getattr(event, "reasons", ())],
+                    "flags": list(getattr(event, "flags", ())),
                 },
             )
-            return
 
     async def close_case(self, command: CloseCase, envelope: Envelope) -> None:
         """Close the case, releasing its claim, and publish `CaseClosed` (once)."""
-        own_stream = case_stream(command.application_id)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            loaded = await self._store.load(own_stream)
-            if envelope.id in loaded.handled:
-                return
-            state = IdentityCase.from_history(command.application_id, history(loaded))
+
+        async def decide(state: IdentityCase) -> Decision:
             if state.person_ref is not None and state.employer_uscc is not None:
                 claim_stream = open_case_stream(state.person_ref, state.employer_uscc)
                 claim = await self._store.load(claim_stream)
-                try:
-                    await self._claim_or_release(
-                        claim_stream,
-                        claim.version,
-                        OpenCase.from_history(history(claim)),
-                        command.application_id,
-                        hold=False,
-                    )
-                except ConcurrencyConflict:
-                    if attempt == MAX_ATTEMPTS:
-                        raise
-                    continue
+                # A conflict on the claim is retried by `handle`, on fresh state.
+                await self._claim_or_release(
+                    claim_stream,
+                    claim.version,
+                    OpenCase.from_history(history(claim)),
+                    command.application_id,
+                    hold=False,
+                )
             ended = state.end(command.outcome)
             outbox = tuple(
                 self._outgoing(case_closed(e, state.person_ref), command.application_id, envelope)
                 for e in ended
                 if isinstance(e, CaseEnded)
             )
-            decision = Decision(events=ended, outbox=outbox)
-            try:
-                await handle(
-                    self._store, own_stream, envelope.id, _decision(loaded.version, decision)
-                )
-            except _CaseMoved:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                continue
+            return Decision(events=ended, outbox=outbox)
+
+        handled = await handle(
+            self._store,
+            case_stream(command.application_id),
+            envelope.id,
+            _case_of(command.application_id),
+            decide,
+        )
+        if handled.first_time:
             log.info(
                 "case closed",
-                extra={"application_id": command.application_id, "person_ref": state.person_ref},
+                extra={
+                    "application_id": command.application_id,
+                    "person_ref": handled.state.person_ref,
+                },
             )
-            return
