@@ -9,7 +9,7 @@ UV := python3 -m uv
 endif
 RUN := $(UV) run --no-sync
 SOURCES := contracts/src libs/src cli/src deploy/local/src $(wildcard services/*/src) bench chaos fuzz deploy/k8s/tools
-# Processes per consumer service under `make run` (the gateway runs once).
+# Processes per service under `make run` (the gateways share the public port, 8080).
 REPLICAS ?= 1
 
 .PHONY: help deps browser web run stop status test lint typecheck schemas asyncapi demo bench chaos fuzz clean-state manifests manifests-check

@@ -33,6 +33,10 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 # Settings a deployment does not set, and why.
 NOT_DEPLOYMENT_SETTINGS = {
     "SERVICE_NAME": "the service's own name, fixed in its code",
+    "HTTP_REUSE_PORT": (
+        "the local stack's way to run several processes on one port; on Kubernetes each pod "
+        "has an address of its own and a Service spreads the connections"
+    ),
 }
 # Secrets of the manifests that compose leaves out, and why.
 NOT_IN_COMPOSE = {

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from onewindow.devstack.paths import state_dir
@@ -123,3 +124,56 @@ def test_a_service_killed_in_a_supervised_stack_is_back_and_ready_and_counted(
         print(f"back and ready {took:.1f} s after SIGKILL")
     assert all(c.managed.pid() is None for c in plan.children)
     assert dataclasses.asdict(plan)
+
+
+def _answered_by(url: str) -> str | None:
+    """The process (`instance`) that answered `/healthz` on a new connection, None if the
+    address did not answer."""
+    try:
+        with httpx.Client(timeout=5.0) as client:  # a new connection every time
+            answer = client.get(f"{url}/healthz")
+    except httpx.TransportError:
+        return None
+    return str(answer.json().get("instance")) if answer.status_code == 200 else None
+
+
+@pytest.mark.integration
+def test_two_gateways_answer_on_one_port_and_it_keeps_answering_while_one_is_down(
+    infrastructure: Infrastructure, tmp_path: Path
+) -> None:
+    """`make run REPLICAS=2`'s gateways: both on the one public port (SO_REUSEPORT), each
+    probed on its own management port; with one killed and held down, every request to
+    the address is still answered, by the other."""
+    own = infrastructure.isolated("gw2")
+    port = free_port()
+    prefix = f"{own.namespace}-"
+    children = service_children(own.env(), gateways=2, ports={"gateway": port}, prefix=prefix)
+    gateways = [c for c in children if c.name.startswith(f"{prefix}gateway")]
+    plan = Plan(
+        name=f"{prefix}supervisor",
+        children=gateways,
+        state_file=str(state_dir() / f"{prefix}supervisor.json"),
+    )
+    first, second = gateways
+    assert first.address == second.address == f"http://127.0.0.1:{port}"
+    assert first.url != second.url  # each its own probe
+    with supervising(plan, tmp_path):
+        wait_ready(plan, timeout_s=120)
+        assert first.address is not None
+        address = first.address
+        seen = {_answered_by(address) for _ in range(40)}
+        assert seen == {"gateway", "gateway-2"}, seen  # the kernel spreads connections
+        hold = plan.hold_file(first)
+        hold.touch()
+        pid = first.managed.pid()
+        assert pid is not None
+        os.killpg(pid, signal.SIGKILL)
+        eventually(lambda: first.managed.pid() is None, 10, "the killed gateway gone")
+        while_down = [_answered_by(address) for _ in range(30)]
+        assert while_down == ["gateway-2"] * 30, while_down
+        hold.unlink()
+        assert first.url is not None
+        url = first.url
+        eventually(lambda: readyz(url)[0], READY_AGAIN_WITHIN_S, "the gateway back")
+        back = {_answered_by(address) for _ in range(40)}
+        assert back == {"gateway", "gateway-2"}, back

@@ -182,7 +182,10 @@ class ServiceHost:
 
         @app.get("/healthz")
         async def healthz() -> dict[str, str]:
-            return {"status": "alive", "service": self.settings.service_name}
+            alive = {"status": "alive", "service": self.settings.service_name}
+            if self.settings.instance_id:  # which of the service's processes answered
+                alive["instance"] = self.settings.instance_id
+            return alive
 
         @app.get("/readyz")
         async def readyz() -> JSONResponse:
@@ -239,10 +242,12 @@ class ManagementPort:
         await self.app(scope, receive, send)
 
 
-def _listening(host: str, port: int) -> socket.socket:
+def _listening(host: str, port: int, *, shared: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:  # `ServiceSettings.http_reuse_port`
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
@@ -290,15 +295,15 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=int(HTTP_GRACE_S),
     )
     server = _GracefulServer(config)
-    if not settings.management_port:
+    if not settings.management_port and not settings.http_reuse_port:
         server.run()
     else:
-        server.run(
-            sockets=[
-                _listening(settings.http_host, settings.http_port),
-                _listening(settings.management_host, settings.management_port),
-            ]
-        )
+        sockets = [
+            _listening(settings.http_host, settings.http_port, shared=settings.http_reuse_port)
+        ]
+        if settings.management_port:
+            sockets.append(_listening(settings.management_host, settings.management_port))
+        server.run(sockets=sockets)
     if not server.started:
         sys.exit(3)  # as uvicorn.run: the app could not start
     log.info("stopped")

@@ -70,6 +70,11 @@ class ServiceSettings(InfraSettings):
     # state and no metrics to the world, while probes and Prometheus use this one.
     management_port: int = 0
     management_host: str = "127.0.0.1"
+    # Several processes of this service listen on one HTTP port (Linux SO_REUSEPORT,
+    # same user only): the kernel spreads new connections among them, and one that stops
+    # gets none, so the address keeps answering while a process restarts. Each process
+    # then needs a management port of its own, where its probes reach it and no other.
+    http_reuse_port: bool = False
 
     @property
     def database_name(self) -> str:

@@ -43,10 +43,17 @@ class Service:
         """Where its `/readyz` and `/metrics` answer when it listens on `port`."""
         return self.url(self.management_port(port) or port)
 
-    def port_env(self, port: int | None = None) -> dict[str, str]:
-        """The settings that put it on `port` (and its management port)."""
+    def port_env(self, port: int | None = None, *, shared_by: int = 0) -> dict[str, str]:
+        """The settings that put it on `port` (and its management port). `shared_by` k ≥ 1:
+        the k-th of several processes on one port (`http_reuse_port`), each with its own
+        management port, `replica_port` apart."""
         env = {f"{self.env_prefix}HTTP_PORT": str(port or self.port)}
         management = self.management_port(port)
+        if shared_by:
+            if management is None:
+                raise ValueError(f"{self.name}: processes sharing a port need management ports")
+            env[f"{self.env_prefix}HTTP_REUSE_PORT"] = "true"
+            management += PORT_STEP * (shared_by - 1)
         if management is not None:
             env[f"{self.env_prefix}MANAGEMENT_PORT"] = str(management)
         return env
@@ -56,6 +63,9 @@ DEVELOPMENT_ENV = "ONEWINDOW_ENV"
 # The gateway's public port answers no `/readyz` and no `/metrics`: they are on this
 # port above it (8080 → 9080), on loopback.
 MANAGEMENT_PORT_OFFSET = 1000
+# Ports of a service's replicas (and of the management ports of processes sharing one
+# public port) are this far apart.
+PORT_STEP = 10
 
 SERVICES: tuple[Service, ...] = (
     Service("identity", "onewindow.identity", 8082),

@@ -8,8 +8,10 @@
 then one supervisor that runs every service and restarts any that ends (see
 `supervisor`). With `--replicas N` each consumer service runs N processes in its consumer
 groups (Kafka shares the partitions out between them); replica 1 keeps the service's
-name and port, replica k its name with `-k` and the port + 10 × (k − 1). The gateway runs
-once: it is the public address, and two would need a balancer in front.
+name and port, replica k its name with `-k` and the port + 10 × (k − 1). The gateway,
+the public address, runs N times on its one port (`http_reuse_port`: the kernel spreads
+new connections among the processes listening, so the address keeps answering while one
+restarts), gateway k with its management port + 10 × (k − 1), where its probes reach it.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ from collections.abc import Mapping
 
 from onewindow.devstack import infra
 from onewindow.devstack.paths import state_dir
-from onewindow.devstack.services import SERVICES, Service, readyz
+from onewindow.devstack.services import PORT_STEP, SERVICES, Service, readyz
 from onewindow.devstack.supervisor import Child, Plan
 
 SUPERVISOR = "supervisor"
-PORT_STEP = 10
-SINGLE = frozenset({"gateway"})
+# Services whose processes share one public port, rather than one port each.
+SHARED_PORT = frozenset({"gateway"})
 
 
 def replica_name(service: Service, replica: int) -> str:
@@ -43,22 +45,27 @@ def service_children(
     env: Mapping[str, str],
     *,
     replicas: int = 1,
+    gateways: int = 1,
     ports: Mapping[str, int] | None = None,
     prefix: str = "",
     argv: Mapping[str, list[str]] | None = None,
 ) -> list[Child]:
     """Every service as supervised children: `replicas` processes of each consumer service,
-    one gateway. `ports` gives replica 1's HTTP port per service (default: its own),
-    `prefix` goes before every process name, `argv` replaces a service's command line."""
+    `gateways` processes of the gateway on its one port. `ports` gives replica 1's HTTP
+    port per service (default: its own), `prefix` goes before every process name, `argv`
+    replaces a service's command line."""
     # A development stack: the gateway accepts the development signing key (unless the
     # caller's environment names another ONEWINDOW_ENV).
     env = {"ONEWINDOW_ENV": os.environ.get("ONEWINDOW_ENV", "development"), **env}
     children = []
     for service in SERVICES:
-        count = 1 if service.name in SINGLE else replicas
+        shared = service.name in SHARED_PORT
+        count = gateways if shared else replicas
         for replica in range(1, count + 1):
-            port = replica_port(service, replica, (ports or {}).get(service.name))
+            base = (ports or {}).get(service.name)
+            port = (base or service.port) if shared else replica_port(service, replica, base)
             command = (argv or {}).get(service.name, [sys.executable, "-m", service.module])
+            port_env = service.port_env(port, shared_by=replica if count > 1 else 0)
             children.append(
                 Child(
                     name=prefix + replica_name(service, replica),
@@ -66,14 +73,23 @@ def service_children(
                     # A stable name: a restarted replica is the same static group member.
                     env={
                         **env,
-                        **service.port_env(port),
+                        **port_env,
                         "ONEWINDOW_INSTANCE_ID": replica_name(service, replica),
                     },
-                    url=service.probe_url(port),
+                    url=_probe_url(service, port_env),
                     address=service.url(port),
                 )
             )
     return children
+
+
+def _probe_url(service: Service, port_env: Mapping[str, str]) -> str:
+    """Where this process's own `/readyz` answers: its management port, else its port."""
+    port = (
+        port_env.get(f"{service.env_prefix}MANAGEMENT_PORT")
+        or port_env[f"{service.env_prefix}HTTP_PORT"]
+    )
+    return service.url(int(port))
 
 
 def local_plan(replicas: int = 1) -> Plan:
@@ -81,7 +97,7 @@ def local_plan(replicas: int = 1) -> Plan:
     env = {"KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap(), "MONGODB_URL": infra.mongodb_url()}
     return Plan(
         name=SUPERVISOR,
-        children=service_children(env, replicas=replicas),
+        children=service_children(env, replicas=replicas, gateways=replicas),
         state_file=str(state_dir() / "supervisor.json"),
     )
 
@@ -153,7 +169,7 @@ def up(replicas: int, timeout_s: float) -> None:
             service.process.stop(timeout=15)
         plan = local_plan(replicas)
         plan.start(state_dir() / "supervisor-plan.json")
-        print(f"supervisor started: {len(plan.children)} processes ({replicas} per consumer)")
+        print(f"supervisor started: {len(plan.children)} processes ({replicas} per service)")
         wait_ready(plan, timeout_s)
         running = plan
     status()
@@ -189,7 +205,12 @@ def main(argv: list[str] | None = None) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("command", choices=["up", "status", "stop"])
-    parser.add_argument("--replicas", type=int, default=1, help="processes per consumer service")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help="processes per service (the gateways share its port)",
+    )
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for /readyz")
     args = parser.parse_args(argv)
     if args.command == "up":
