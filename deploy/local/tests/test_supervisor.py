@@ -177,3 +177,16 @@ def test_two_gateways_answer_on_one_port_and_it_keeps_answering_while_one_is_dow
         eventually(lambda: readyz(url)[0], READY_AGAIN_WITHIN_S, "the gateway back")
         back = {_answered_by(address) for _ in range(40)}
         assert back == {"gateway", "gateway-2"}, back
+
+
+def test_replicas_of_consumers_get_ports_of_their_own_and_gateways_share_theirs() -> None:
+    children = {c.name: c for c in service_children({}, replicas=2, gateways=2)}
+
+    assert len(children) == 2 * len(SERVICES)
+    assert children["identity-2"].address == "http://127.0.0.1:8092"
+    assert children["identity-2"].url == children["identity-2"].address
+    assert "IDENTITY_HTTP_REUSE_PORT" not in children["identity-2"].env
+    gateways = [children["gateway"], children["gateway-2"]]
+    assert {g.address for g in gateways} == {"http://127.0.0.1:8080"}
+    assert [g.url for g in gateways] == ["http://127.0.0.1:9080", "http://127.0.0.1:9090"]
+    assert all(g.env["GATEWAY_HTTP_REUSE_PORT"] == "true" for g in gateways)

@@ -65,7 +65,7 @@ def service_children(
             base = (ports or {}).get(service.name)
             port = (base or service.port) if shared else replica_port(service, replica, base)
             command = (argv or {}).get(service.name, [sys.executable, "-m", service.module])
-            port_env = service.port_env(port, shared_by=replica if count > 1 else 0)
+            port_env = service.port_env(port, shared_by=replica if shared and count > 1 else 0)
             children.append(
                 Child(
                     name=prefix + replica_name(service, replica),
