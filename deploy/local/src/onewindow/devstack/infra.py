@@ -701,9 +701,15 @@ class DedicatedKafka:
             self.managed.start(argv)
         wait_for_port(self.port, f"Kafka {self.name}", self.managed, timeout)
 
-    def kill(self) -> None:
-        """SIGKILL the broker (a crash); its log stays for `start`."""
+    def kill(self, timeout: float = 15.0) -> None:
+        """SIGKILL the broker (a crash); its log stays for `start`. Returns once its port
+        is closed too: under load the JVM's pid was gone while its port still accepted
+        connections, so a `start` right after the kill failed ("port taken"; every Kafka
+        restart of the chaos runs, each costing a retry)."""
         self.managed.kill()
+        deadline = time.monotonic() + timeout
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def remove(self) -> None:
         """Stop it and delete its data."""
