@@ -5,10 +5,10 @@ A stop (SIGTERM or SIGINT) is graceful and bounded, so the process leaves its co
 groups within their session timeout (aiokafka's default, 10 s) and exits with status 0:
 at the signal every subscriber stops fetching and finishes the batch it holds (at most
 `SHUTDOWN_DRAIN_S`, see `subscriber.Shutdown`), commits its offsets and leaves its group,
-while HTTP requests get `HTTP_GRACE_S` to end; then the outbox relay gets
-`RELAY_SETTLE_S` to publish what the last batches appended, and the background tasks,
-the producer and the database client are closed. What a stop leaves unpublished stays
-pending in the store, for the next relay that looks.
+while HTTP requests get `HTTP_GRACE_S` to end; then the outbox relay gets up to
+`RELAY_SETTLE_S` to publish (and mark sent) what the last batches appended, and the
+background tasks, the producer and the database client are closed. What a stop leaves
+unpublished stays pending in the store, for the next relay that looks.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from onewindow.runtime import telemetry
+from onewindow.runtime import outbox, telemetry
 from onewindow.runtime.kafka import connect_as
 from onewindow.runtime.logs import configure_logging
 from onewindow.runtime.settings import ServiceSettings
@@ -162,7 +162,9 @@ class ServiceHost:
             _RUNNING.discard(self)
             await self._draining()
             if self._broker_started.is_set() and self._tasks:
-                await asyncio.sleep(RELAY_SETTLE_S)  # the relay publishes the last appends
+                # The relay publishes the last appends: usually a few milliseconds, which
+                # a fixed 1 s pause added to every stop (a rolling restart stops each one).
+                await outbox.settle(RELAY_SETTLE_S)
             starter.cancel()
             for task in self._tasks:
                 task.cancel()

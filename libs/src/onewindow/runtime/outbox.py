@@ -22,9 +22,9 @@ growing pauses until it answers; any other failure is logged each time with its 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,6 +51,22 @@ MARK_DELAY_S = 0.5
 
 class RelayFailed(RuntimeError):
     """Some outbox entries could not be published; their commits stay pending."""
+
+
+# The relays running in this process (`OutboxRelay.run`), for `settle`.
+_RUNNING: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+
+
+async def settle(within_s: float, *, poll_s: float = 0.02) -> None:
+    """Return once every relay running in this process has published and marked sent
+    all it was handed (each asked to mark at once), or after `within_s`: what a stopping
+    process waits for after its last batches, instead of a fixed pause."""
+    deadline = time.monotonic() + within_s
+    for relay in list(_RUNNING):
+        relay.settling()
+    # Polled: several relays' states, each changing inside its own loop.
+    while time.monotonic() < deadline and not all(r.idle for r in list(_RUNNING)):  # noqa: ASYNC110
+        await asyncio.sleep(poll_s)
 
 
 class OutboxRelay:
@@ -88,7 +104,23 @@ class OutboxRelay:
         self._unmarked_since = 0.0
         self._rescan = True
         self._woken = asyncio.Event()
+        self._waiting = False  # for work: nothing under way
+        self._settling = False  # the process is stopping: mark what was published at once
         store.watch(self._note_appended)
+
+    @property
+    def idle(self) -> bool:
+        """Waiting for work, not woken, with nothing handed over, unpublished or unmarked."""
+        return (
+            self._waiting
+            and not self._woken.is_set()
+            and not (self._appended or self._unmarked or self._rescan)
+        )
+
+    def settling(self) -> None:
+        """Mark what was published at once from now on (the process is stopping)."""
+        self._settling = True
+        self._woken.set()
 
     def wake(self) -> None:
         """Look for pending commits now (a full look), e.g. after another process appended."""
@@ -104,6 +136,13 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay forever: what this store appends as it comes, the rest by periodic looks."""
+        _RUNNING.add(self)
+        try:
+            await self._run()
+        finally:
+            _RUNNING.discard(self)
+
+    async def _run(self) -> None:
         failures = 0
         waited: set[str] = set()  # dependencies found away since the last full round
         next_scan = 0.0
@@ -117,7 +156,8 @@ class OutboxRelay:
                     next_scan = time.monotonic() + self._rescan_interval
                 await self._relay_appended()
                 if self._unmarked and (
-                    len(self._unmarked) >= MARK_BATCH
+                    self._settling
+                    or len(self._unmarked) >= MARK_BATCH
                     or time.monotonic() - self._unmarked_since >= MARK_DELAY_S
                 ):
                     await self._mark_deferred()
@@ -143,9 +183,22 @@ class OutboxRelay:
                     wait = min(
                         wait, max(0.0, self._unmarked_since + MARK_DELAY_S - time.monotonic())
                     )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), wait)
+                await self._wait_for_work(wait)
             self._woken.clear()
+
+    async def _wait_for_work(self, seconds: float) -> None:
+        """Until woken or `seconds` passed. Not `asyncio.wait_for`: on Python 3.11 it
+        swallows a cancellation that arrives once the event it waits for is set (it
+        returns instead of raising), so a relay woken just before its host cancelled it
+        ran on, and the host waited for it for good (seen: a service SIGTERMed right
+        after `settle` woke its relay never exited)."""
+        self._waiting = True
+        woken = asyncio.ensure_future(self._woken.wait())
+        try:
+            await asyncio.wait({woken}, timeout=seconds)
+        finally:
+            woken.cancel()
+            self._waiting = False
 
     async def _mark_deferred(self) -> None:
         unmarked, self._unmarked = self._unmarked, []
