@@ -74,7 +74,7 @@ def sizes_from(args: argparse.Namespace) -> Sizes:
 async def run(stack: ChaosStack, names: list[str], sizes: Sizes, seed: int) -> list[dict[str, Any]]:
     today = date.today()
     employers = [new_uscc() for _ in range(EMPLOYERS)]
-    people = make_people(people_needed(sizes, names, EMPLOYERS))
+    people = make_people(people_needed(sizes, names, EMPLOYERS, len(stack.plan.children)))
     applicants = pairs(people, employers)
     random.Random(seed).shuffle(applicants)
     http = httpx.AsyncClient(

@@ -64,8 +64,9 @@ async def random_kills(
 ) -> list[Fault]:
     """At once and then every `period_s` until `stop`: SIGKILL a random service process,
     or (every other turn, in `infra_plan`'s order) kill Kafka or the database and start it
-    again. Goes on past `stop` until every fault of `infra_plan` happened; kills at most
-    `service_kills` service processes (if given)."""
+    again. Goes on past `stop`, at the same pace, until every fault of `infra_plan`
+    happened (and the last one is back); kills at most `service_kills` service processes
+    (if given)."""
     faults: list[Fault] = []
     pending: list[asyncio.Task[Any]] = []
     plan = list(infra_plan or [])
@@ -78,7 +79,9 @@ async def random_kills(
             victim = chance.choice(stack.plan.children)
             pending.append(asyncio.create_task(kill_service(stack, victim, faults, signal.SIGKILL)))
             service_kills = None if service_kills is None else service_kills - 1
-        if await _sleep_or_stop(stop, period_s) and not plan:
+        if plan:  # the plan is played at its pace whether or not `stop` was set
+            await asyncio.sleep(period_s)
+        elif await _sleep_or_stop(stop, period_s):
             break
     await asyncio.gather(*pending)
     return faults
@@ -94,8 +97,12 @@ async def restart_infra(stack: ChaosStack, kind: str, faults: list[Fault]) -> Fa
     else:
         await asyncio.to_thread(stack.database.kill)
         await asyncio.to_thread(stack.postgres.kill)
+    # Where a restart's time goes: the kill (until the port is free), then the start
+    # (until the server accepts connections again).
+    fault.detail["killed_in_s"] = round(time.time() - fault.at, 2)
     start: Callable[[], None] = stack.kafka.start if kind == "kafka" else stack.database.start
     for attempt in range(1, 4):
+        starting = time.time()
         try:
             await asyncio.to_thread(start)
         except RuntimeError as exc:
@@ -103,19 +110,16 @@ async def restart_infra(stack: ChaosStack, kind: str, faults: list[Fault]) -> Fa
             await asyncio.sleep(attempt)
         else:
             fault.back_at = time.time()
+            fault.detail["started_in_s"] = round(fault.back_at - starting, 2)
             break
     return fault
 
 
-async def rolling_restart(
-    stack: ChaosStack, stop: asyncio.Event, limit: int | None = None
-) -> list[Fault]:
-    """SIGTERM every service process, one after the other, each once it is back, as a
-    rolling deploy would; again from the first while the load lasts."""
+async def rolling_restart(stack: ChaosStack, limit: int | None = None) -> list[Fault]:
+    """SIGTERM every service process once (the first `limit`, if given), one after the
+    other, each once the one before is back and ready, as a rolling deploy would."""
     faults: list[Fault] = []
-    children = list(stack.plan.children)
-    while not stop.is_set() and (limit is None or len(faults) < limit):
-        child = children[len(faults) % len(children)]
+    for child in list(stack.plan.children)[:limit]:
         pid = stack.signal(child, signal.SIGTERM)
         fault = Fault("sigterm", child.name, time.time())
         faults.append(fault)

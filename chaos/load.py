@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,6 +28,7 @@ class Flow:
     accepted: dict[str, float] = field(default_factory=dict)  # application id -> accepted at
     final_at: dict[str, float] = field(default_factory=dict)  # seen final on the bus
     refused_posts: dict[str, int] = field(default_factory=dict)  # answers other than 202
+    ran_out: bool = False  # more applicants were wanted than the run had registered
 
 
 async def submit(
@@ -52,12 +53,25 @@ async def submit(
                 return application_id
             key = str(response.status_code)
             if response.status_code < 500 and response.status_code != 429:
-                flow.refused_posts[key] = flow.refused_posts.get(key, 0) + 1
-                return None
+                if not _in_progress(response):
+                    flow.refused_posts[key] = flow.refused_posts.get(key, 0) + 1
+                    return None
+                # 409 request-in-progress: the first try's gateway died holding the
+                # key; "retry later" (its claim is taken over when its lease ends).
+                key = "409 request-in-progress"
         flow.refused_posts[key] = flow.refused_posts.get(key, 0) + 1
         await asyncio.sleep(pause)
         pause = min(2.0, pause * 2)
     return None
+
+
+def _in_progress(response: httpx.Response) -> bool:
+    try:
+        problem = response.json()
+    except ValueError:
+        return False
+    kind = problem.get("type", "") if isinstance(problem, dict) else ""
+    return response.status_code == 409 and str(kind).endswith("request-in-progress")
 
 
 async def closed_loop(
@@ -69,13 +83,18 @@ async def closed_loop(
     flow: Flow,
     *,
     case_timeout_s: float = 300.0,
+    more: Callable[[], Applicant | None] = lambda: None,
 ) -> None:
-    """`concurrency` applicants in flight until each has applied once."""
+    """`concurrency` applicants in flight until each has applied once, then as long as
+    `more` hands out another applicant."""
     queue = list(reversed(applicants))
 
+    def next_applicant() -> Applicant | None:
+        return queue.pop() if queue else more()
+
     async def slot() -> None:
-        while queue:
-            application_id = await submit(http, queue.pop(), today, flow)
+        while (applicant := next_applicant()) is not None:
+            application_id = await submit(http, applicant, today, flow)
             if application_id is None:
                 continue
             with contextlib.suppress(TimeoutError):

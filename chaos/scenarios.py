@@ -86,13 +86,33 @@ class Context:
 FaultRun = Callable[[Context, asyncio.Event], Coroutine[Any, Any, list[Fault]]]
 
 
-async def phase(ctx: Context, name: str, count: int, inject: FaultRun) -> dict[str, Any]:
-    """Run `count` applications: steady first, then with `inject`'s faults; the figures."""
+async def phase(
+    ctx: Context, name: str, count: int, inject: FaultRun, *, through_faults: bool = False
+) -> dict[str, Any]:
+    """Run `count` applications: steady first, then with `inject`'s faults; the figures.
+
+    `through_faults`: the faults take longer than `count` applications (R2's plan of
+    infrastructure kills, R4's roll through every process), so applicants keep coming
+    until the last fault is over, and the faults are never played to an idle system.
+    `stop` then tells `inject` that the `count` applications are in; it finishes its
+    plan, and the load ends with it."""
     flow = Flow()
     applicants = ctx.take(count)
     began = time.time()
+    injecting: asyncio.Task[list[Fault]] | None = None
+
+    def more() -> Applicant | None:
+        if not through_faults or injecting is None or injecting.done():
+            return None
+        taken = ctx.take(1)
+        if not taken:
+            flow.ran_out = True
+        return taken[0] if taken else None
+
     loop = asyncio.create_task(
-        closed_loop(ctx.http, ctx.watcher, applicants, ctx.sizes.concurrency, ctx.today, flow)
+        closed_loop(
+            ctx.http, ctx.watcher, applicants, ctx.sizes.concurrency, ctx.today, flow, more=more
+        )
     )
     steady_count = max(1, int(count * ctx.sizes.steady_fraction))
     while len(flow.final_at) < steady_count and not loop.done():  # noqa: ASYNC110
@@ -102,6 +122,9 @@ async def phase(ctx: Context, name: str, count: int, inject: FaultRun) -> dict[s
     injecting = asyncio.create_task(inject(ctx, stop))
     while flow.submitted < count and not loop.done():  # noqa: ASYNC110
         await asyncio.sleep(0.2)
+    if through_faults:
+        stop.set()
+        await asyncio.wait({loop, injecting}, return_when=asyncio.FIRST_COMPLETED)
     last_submitted = time.time()
     await loop
     stop.set()
@@ -128,6 +151,7 @@ async def phase(ctx: Context, name: str, count: int, inject: FaultRun) -> dict[s
         "throughput_ratio": _round(during / steady if during is not None and steady else None),
         "faults": [_fault(f) for f in faults],
         "faults_window_s": round(faults_until - faults_from, 1),
+        **({"applicants_ran_out": flow.ran_out} if through_faults else {}),
         "seconds": round(time.time() - began, 1),
         "restarts": ctx.stack.restarts(),
     }
@@ -238,7 +262,7 @@ async def r2(ctx: Context) -> dict[str, Any]:
             service_kills=ctx.sizes.service_kills,
         )
 
-    result = await phase(ctx, "R2", ctx.sizes.applications["R2"], inject)
+    result = await phase(ctx, "R2", ctx.sizes.applications["R2"], inject, through_faults=True)
     return await _with_recovery(ctx, result)
 
 
@@ -301,9 +325,9 @@ async def r3(ctx: Context) -> dict[str, Any]:
 
 async def r4(ctx: Context) -> dict[str, Any]:
     async def inject(ctx: Context, stop: asyncio.Event) -> list[Fault]:
-        return await faultplay.rolling_restart(ctx.stack, stop, ctx.sizes.roll_limit)
+        return await faultplay.rolling_restart(ctx.stack, ctx.sizes.roll_limit)
 
-    result = await phase(ctx, "R4", ctx.sizes.applications["R4"], inject)
+    result = await phase(ctx, "R4", ctx.sizes.applications["R4"], inject, through_faults=True)
     exits = [f.get("exit") for f in result["faults"]]
     result["graceful_exits"] = sum(1 for e in exits if e == "exited with status 0")
     result["stopped_in_s"] = recovery(
@@ -436,5 +460,27 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
 }
 
 
-def people_needed(sizes: Sizes, names: Sequence[str], employers: int) -> int:
-    return math.ceil(sum(sizes.applications[n] for n in names) / employers)
+# What the applicants registered for R2 and R4, whose load lasts as long as their faults,
+# are sized by: their faults' length at most, at more decisions per second than this
+# machine makes without faults (5-8/s). Fewer would end the load before the faults
+# (`applicants_ran_out` in the figures says so).
+RESERVE_PER_S = 7.0
+ROLL_STEP_S = 15.0  # one process of a roll: SIGTERM, stop, restart, ready (4-13 s seen)
+
+
+def faults_last_s(sizes: Sizes, name: str, processes: int) -> float:
+    """How long R2's and R4's faults last at most (0 for the others)."""
+    if name == "R2":  # infrastructure on every other turn, the last one's restart
+        return 2 * (sizes.kafka_kills + sizes.database_kills) * sizes.kill_period_s + 30
+    if name == "R4":
+        rolled = processes if sizes.roll_limit is None else min(processes, sizes.roll_limit)
+        return (rolled + 1) * ROLL_STEP_S
+    return 0.0
+
+
+def people_needed(sizes: Sizes, names: Sequence[str], employers: int, processes: int) -> int:
+    wanted = sum(
+        max(sizes.applications[n], math.ceil(faults_last_s(sizes, n, processes) * RESERVE_PER_S))
+        for n in names
+    )
+    return math.ceil(wanted / employers)

@@ -197,11 +197,14 @@ class ChaosStack:
 
     def stop(self) -> None:
         """Stop every process and delete every folder and database of the run."""
+        keep = os.environ.get("ONEWINDOW_KEEP_CHAOS") == "1"  # the logs, to look at
         self.plan.stop()
         self.mailsink.stop()
         self.database.drop()
-        self.kafka.remove()
-        if os.environ.get("ONEWINDOW_KEEP_CHAOS") != "1":
+        if keep:
+            self.kafka.managed.stop(timeout=30)  # its server.log stays in the folder
+        else:
+            self.kafka.remove()
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
