@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import APIRouter
+from pymongo.errors import AutoReconnect
 
 from .support import PROBLEMS, application, auth, unit_gateway
 
@@ -17,6 +18,11 @@ boom = APIRouter()
 @boom.get("/boom")
 async def explode() -> None:
     raise RuntimeError("secret internals /srv/app.py line 42")
+
+
+@boom.get("/database-away")
+async def database_away() -> None:
+    raise AutoReconnect("connection pool paused")
 
 
 def assert_problem(response_json: dict[str, object], status: int, name: str | None) -> None:
@@ -50,6 +56,16 @@ async def test_a_fault_is_a_500_problem_without_the_trace() -> None:
     assert_problem(response.json(), 500, "internal-error")
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+async def test_a_database_outage_is_a_503_problem_to_retry_not_a_fault() -> None:
+    async with unit_gateway(routers=[boom]).client() as client:
+        response = await client.get("/database-away")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "2"
+    assert_problem(response.json(), 503, "upstream-unavailable")
+    assert "pool" not in response.text
 
 
 async def test_a_validation_error_lists_each_broken_rule_with_its_location() -> None:

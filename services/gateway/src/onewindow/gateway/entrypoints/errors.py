@@ -30,6 +30,7 @@ from onewindow.gateway.domain.errors import (
     UpstreamUnavailable,
 )
 from onewindow.gateway.domain.uploads import UploadNotAccepted, UploadNotFound, UploadTooLarge
+from onewindow.runtime import outages
 from onewindow.runtime.problems import (
     NAME_OF_STATUS,
     FieldError,
@@ -40,6 +41,10 @@ from onewindow.runtime.problems import (
 )
 
 log = logging.getLogger(__name__)
+
+# What a 503 for a database or broker outage asks the client to wait: the services
+# resume within a second or two of the server's return (README, "Chaos").
+UNAVAILABLE_RETRY_AFTER_S = 2
 
 # Domain error -> (status, problem name). The one table of this mapping.
 DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
@@ -123,9 +128,23 @@ class UnhandledErrors:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+        except Exception as error:
+            dependency = outages.unavailable(error)
+            if dependency is not None:  # the database or Kafka away: not a fault of ours
+                log.warning(
+                    "dependency unavailable",
+                    extra={"path": scope.get("path"), "dependency": dependency},
+                )
+            else:
+                log.exception("unhandled error", extra={"path": scope.get("path")})
             if started:
                 raise
+            if dependency is not None:
+                problem = make_problem(
+                    503, "upstream-unavailable", f"The {dependency} did not answer; try again."
+                )
+                headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
+                await problem_response(problem, headers)(scope, receive, send)
+                return
             problem = make_problem(500, "internal-error", "An internal error occurred.")
             await problem_response(problem)(scope, receive, send)
