@@ -287,6 +287,12 @@ async def test_a_subscriber_waits_out_a_database_outage_and_handles_every_messag
             lambda: len(returned) == len(sent), 90, f"{len(sent)} handled, {len(returned)} so far"
         )
         await eventually(lambda: outages.out_for(DATABASE) is None, 30, "outage over")
+        # The relay publishes the last commits' messages in its own time after the outage
+        # (it waited it out too): it stops once none is pending, never before.
+        deadline = time.monotonic() + 30
+        while pending := await store.pending(100):
+            assert time.monotonic() < deadline, f"{len(pending)} still pending after 30 s"
+            await asyncio.sleep(0.1)
     finally:
         relay_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
