@@ -97,7 +97,6 @@ class Saga:
     async def on_case(
         self, application_id: str, envelope: Envelope, act: Callable[[Case], Step]
     ) -> None:
-
         def decide(case: Case) -> Decision:
             case.now = self.clock.now()
             step = act(case)

@@ -34,6 +34,7 @@ from onewindow.runtime import outages
 from onewindow.runtime.problems import (
     NAME_OF_STATUS,
     FieldError,
+    Problem,
     ProblemError,
     make_problem,
     problem_response,
@@ -105,7 +106,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class UnhandledErrors:
-    """ASGI middleware: an exception no handler took becomes a 500 problem.
+    """ASGI middleware: an exception no handler took becomes a 500 problem (a 503 when
+    it shows the database or Kafka away).
 
     Starlette's own catch-all re-raises after answering; this one answers and
     logs the trace once, so the response never carries it.
@@ -129,22 +131,21 @@ class UnhandledErrors:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as error:
-            dependency = outages.unavailable(error)
-            if dependency is not None:  # the database or Kafka away: not a fault of ours
-                log.warning(
-                    "dependency unavailable",
-                    extra={"path": scope.get("path"), "dependency": dependency},
-                )
-            else:
-                log.exception("unhandled error", extra={"path": scope.get("path")})
+            problem, headers = _unhandled(error, scope.get("path"))
             if started:
                 raise
-            if dependency is not None:
-                problem = make_problem(
-                    503, "upstream-unavailable", f"The {dependency} did not answer; try again."
-                )
-                headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
-                await problem_response(problem, headers)(scope, receive, send)
-                return
-            problem = make_problem(500, "internal-error", "An internal error occurred.")
-            await problem_response(problem)(scope, receive, send)
+            await problem_response(problem, headers)(scope, receive, send)
+
+
+def _unhandled(error: Exception, path: object) -> tuple[Problem, dict[str, str] | None]:
+    """The answer to an exception no handler took, logged once: the database or Kafka
+    away is a 503 to retry (not a fault of ours, no trace); anything else a 500."""
+    dependency = outages.unavailable(error)
+    if dependency is None:
+        log.exception("unhandled error", extra={"path": path})
+        return make_problem(500, "internal-error", "An internal error occurred."), None
+    log.warning("dependency unavailable", extra={"path": path, "dependency": dependency})
+    problem = make_problem(
+        503, "upstream-unavailable", f"The {dependency} did not answer; try again."
+    )
+    return problem, {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)}
