@@ -147,6 +147,7 @@ def _kafka_config() -> Path:
         .replace("@CONTROLLER_PORT@", str(PORTS.controller))
         .replace("@DATA_DIR@", str(data))
     )
+    folder.mkdir(parents=True, exist_ok=True)  # `make bench` may come before anything
     config = folder / "server.properties"
     config.write_text(text)
     if not (data / "meta.properties").is_file():  # formatted once, reused afterwards
