@@ -84,8 +84,9 @@ chaos: deps ## faults under load on a stack of its own (R1–R6); figures in cha
 fuzz: deps ## schemathesis on the gateway's OpenAPI, every role, real processes: no 5xx, no schema violation; figures in fuzz/results/latest.json (ARGS="--quick")
 	$(RUN) python -m fuzz $(ARGS)
 
-bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check)
+bench: deps ## end-to-end throughput and latency beside the raw broker (ARGS="--quick" for a smoke check); then the manifests' resources from its figures
 	$(RUN) python -m bench $(ARGS)
+	$(RUN) python -m deploy.k8s.tools.manifests
 
 manifests: deps ## regenerate deploy/k8s's KafkaTopics and KafkaUsers (topic registry) and resources (bench)
 	$(RUN) python -m deploy.k8s.tools.manifests
