@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from onewindow.permits.commands import MissingUseCase, use_cases
-from onewindow.permits.service import PermitService
+from onewindow.permits.service import MissingUseCase, PermitService, use_cases
 from onewindow.runtime.clock import ManualClock
 
 from .support import (

@@ -15,7 +15,7 @@ from onewindow.permits.events import (
     Refused,
     ReservationCancelled,
 )
-from onewindow.permits.publication import UnpublishedEvent, counterparts
+from onewindow.permits.service import UnpublishedEvent, counterparts
 
 from .support import (
     NUMBER,

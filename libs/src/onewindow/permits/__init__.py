@@ -6,9 +6,10 @@ events and the few lines that make its permit different. Everything else is here
 - `permit`: the aggregate's reservation lifecycle (reserve, issue, cancel → released or
   revoked, renew, expire, lapse on issue, an officer's decision) as a base class;
 - `events`: the lifecycle's stored events and the bases a service extends;
-- `service`: the use cases every permit has and the decide-and-allocate step;
-- `publication`: stored events to integration events, by name;
-- `commands`: the command subscription, each command to the use case named for it;
+- `service`: one command's way through a permit service: the command subscription (each
+  command to the use case named for it), the use cases every permit has, the
+  decide-and-allocate step, and the publication of stored events as integration events,
+  by name;
 - `preview`: a dry run of an assessment (the gateway's pre-check asks it over HTTP);
 - `ports`, `mongo_numbers`, `mongo_reservations`, `expiry`, `bootstrap`: the plumbing;
 - `numbers`, `dates`: permit numbers and calendar arithmetic in the rules' words.

@@ -9,12 +9,11 @@ from typing import Any, Generic
 
 from fastapi import APIRouter, FastAPI
 
-from onewindow.permits.commands import subscribe_commands
 from onewindow.permits.expiry import expiry_scheduler
 from onewindow.permits.mongo_numbers import MongoPermitNumbers
 from onewindow.permits.mongo_reservations import MongoReservations
 from onewindow.permits.policy import PolicyBook, PolicyT
-from onewindow.permits.service import PermitService
+from onewindow.permits.service import PermitService, subscribe_commands
 from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.eventstore import EventStore
 from onewindow.runtime.host import ServiceHost
