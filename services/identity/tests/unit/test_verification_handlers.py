@@ -24,9 +24,8 @@ from onewindow.contracts.v1.identity import (
     IdentityVerified,
     VerifyIdentity,
 )
-from onewindow.identity.application.mapping import history
 from onewindow.identity.application.registry import Registry
-from onewindow.identity.application.streams import case_stream, open_case_stream
+from onewindow.identity.application.streams import case_stream, history, open_case_stream
 from onewindow.identity.application.verification import IdentityVerification
 from onewindow.identity.domain.case import CaseDisplaced, CaseEnded, CaseVerified
 from onewindow.identity.domain.open_case import CaseClaimed, OpenCase

@@ -8,8 +8,7 @@ from fastapi import FastAPI
 
 from onewindow.identity.adapters.mongo_views import MongoCertificateViews
 from onewindow.identity.application.registry import Registry
-from onewindow.identity.application.verification import IdentityVerification
-from onewindow.identity.entrypoints.commands import subscribe_commands
+from onewindow.identity.application.verification import IdentityVerification, subscribe_commands
 from onewindow.identity.entrypoints.http_registry import registry_router
 from onewindow.identity.settings import DEVELOPMENT_PERSON_REF_SECRET, IdentitySettings
 from onewindow.runtime.clock import Clock, clock_from_env

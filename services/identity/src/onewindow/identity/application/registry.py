@@ -14,10 +14,10 @@ import logging
 from dataclasses import dataclass
 from typing import Generic, Protocol
 
-from onewindow.identity.application.mapping import history
 from onewindow.identity.application.streams import (
     certificate_stream,
     employer_stream,
+    history,
     watchlist_stream,
 )
 from onewindow.identity.domain.person import PassportHolder

@@ -1,4 +1,11 @@
-"""Verifying a case and closing it: the handlers of `VerifyIdentity` and `CloseCase`.
+"""Verifying a case and closing it: the `identity.commands` subscription, the use cases
+of `VerifyIdentity` and `CloseCase`, and the answers they publish on `identity.events`
+(`IdentityVerified`, `IdentityRejected`, `CaseClosed`), each built from the event the
+case recorded.
+
+Ack policy (the runtime's, stated in `onewindow.runtime.subscriber`): the offset is
+committed only after the handler's commit is durable; a handler that keeps failing
+is retried, then the record goes to `identity.commands.dlq`.
 
 Two streams take part. The case's own stream (`case-<application id>`) records
 each verification with its outgoing event (outbox) and the id of the command
@@ -27,18 +34,21 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+from faststream.kafka import KafkaBroker
+
 from onewindow.contracts.envelope import Envelope, deterministic_id
 from onewindow.contracts.message import Message
-from onewindow.contracts.v1.identity import CloseCase, VerifyIdentity
-from onewindow.identity.application.mapping import (
-    case_closed,
-    history,
-    identity_rejected,
-    identity_verified,
+from onewindow.contracts.topics import IDENTITY_COMMANDS
+from onewindow.contracts.v1.identity import (
+    CaseClosed,
+    CloseCase,
+    IdentityRejected,
+    IdentityVerified,
+    VerifyIdentity,
 )
 from onewindow.identity.application.registry import Registry
-from onewindow.identity.application.streams import case_stream, open_case_stream
-from onewindow.identity.domain.case import CaseEnded, CaseVerified, IdentityCase
+from onewindow.identity.application.streams import case_stream, history, open_case_stream
+from onewindow.identity.domain.case import CaseEnded, CaseRejected, CaseVerified, IdentityCase
 from onewindow.identity.domain.events import DomainEvent
 from onewindow.identity.domain.open_case import OpenCase
 from onewindow.identity.domain.person import PassportHolder, normalise
@@ -56,13 +66,37 @@ from onewindow.runtime.eventstore import (
     outgoing,
 )
 from onewindow.runtime.handling import Decision, handle
+from onewindow.runtime.subscriber import subscribe
 
 log = logging.getLogger(__name__)
 
 
-def _case_of(application_id: str) -> Callable[[Stream], IdentityCase]:
-    """How `handle` rebuilds the identity case of an application from its stream."""
-    return lambda stream: IdentityCase.from_history(application_id, history(stream))
+def subscribe_commands(
+    broker: KafkaBroker,
+    verification: IdentityVerification,
+    *,
+    group_id: str,
+    topic_prefix: str,
+    source: str,
+) -> None:
+    """Route `VerifyIdentity` and `CloseCase` from `identity.commands` to their use cases."""
+
+    async def on_command(message: Message, envelope: Envelope) -> None:
+        if isinstance(message, VerifyIdentity):
+            await verification.verify_identity(message, envelope)
+        elif isinstance(message, CloseCase):
+            await verification.close_case(message, envelope)
+        else:
+            log.warning("command not for identity ignored", extra={"message_type": envelope.type})
+
+    subscribe(
+        broker,
+        topic=IDENTITY_COMMANDS.name,
+        group_id=group_id,
+        handler=on_command,
+        topic_prefix=topic_prefix,
+        source=source,
+    )
 
 
 class IdentityVerification:
@@ -72,94 +106,6 @@ class IdentityVerification:
         self._store = store
         self._registry = registry
         self._source = source
-
-    async def _facts(self, case: CaseToVerify, person_ref: str) -> tuple[RegistryFacts, int]:
-        """What the registry holds for this case, and the version of the claim stream read."""
-        ids = registry_ids(case.documents)
-        employer, watch, claim, held = await asyncio.gather(
-            self._registry.employer(case.employer_uscc),
-            self._registry.watchlist_entry(case.holder),
-            self._store.load(open_case_stream(person_ref, case.employer_uscc)),
-            self._registry.certificates_held_by(case.holder),
-        )
-        certificates = await asyncio.gather(*(self._registry.certificate(i) for i in ids))
-        found = {i: c.record for i, c in zip(ids, certificates, strict=True) if c is not None}
-        facts = RegistryFacts(
-            employer=employer.record if employer is not None else None,
-            certificates=found,
-            watchlisted=watch is not None,
-            open_case=OpenCase.from_history(history(claim)),
-            held=tuple(held),
-        )
-        return facts, claim.version
-
-    async def _claim_or_release(
-        self,
-        stream: str,
-        version: int,
-        open_case: OpenCase,
-        application_id: str,
-        hold: bool,
-        *,
-        verified: bool = False,
-    ) -> OpenCase:
-        """Take the claim for a case that should hold it, release it for one that should not;
-        the claim as it is afterwards.
-
-        Raises `ConcurrencyConflict` when another case moved the claim meanwhile.
-        """
-        events: tuple[DomainEvent, ...]
-        events = (
-            open_case.claim(application_id, verified=verified)
-            if hold
-            else open_case.release(application_id)
-        )
-        if events:
-            await self._store.append(stream, version, events)
-        return open_case.after(events)
-
-    async def _record_displacement(self, displaced: str, by: str, envelope: Envelope) -> None:
-        """Record on the displaced case's own stream that the verified applicant's case `by`
-        took its claim, with its verification flagged `unverified_applicant` (once).
-
-        Written in that stream, so the saga hears the flag in order with every other
-        answer identity gives the displaced case (the relay keeps a stream's order).
-        """
-
-        def decide(case: IdentityCase) -> Decision:
-            events = case.displace(by)
-            outbox = tuple(
-                outgoing(
-                    identity_verified(event),
-                    key=displaced,
-                    correlation_id=displaced,
-                    source=self._source,
-                    cause=envelope,
-                    discriminator=f"displaced-{displaced}",
-                )
-                for event in events
-                if isinstance(event, CaseVerified)
-            )
-            return Decision(events=events, outbox=outbox)
-
-        handled_id = deterministic_id(envelope.id, f"displace-{displaced}")
-        handled = await handle(
-            self._store, case_stream(displaced), handled_id, _case_of(displaced), decide
-        )
-        if handled.first_time:
-            log.info(
-                "unverified case displaced by a verified applicant's",
-                extra={"application_id": displaced, "displaced_by": by},
-            )
-
-    def _outgoing(self, message: Message, key: str, envelope: Envelope) -> Outgoing:
-        return outgoing(
-            message,
-            key=key,
-            correlation_id=envelope.correlation_id,
-            source=self._source,
-            cause=envelope,
-        )
 
     async def verify_identity(self, command: VerifyIdentity, envelope: Envelope) -> None:
         """Verify the case and publish `IdentityVerified` or `IdentityRejected` (once)."""
@@ -259,3 +205,120 @@ class IdentityVerification:
                     "person_ref": handled.state.person_ref,
                 },
             )
+
+    async def _facts(self, case: CaseToVerify, person_ref: str) -> tuple[RegistryFacts, int]:
+        """What the registry holds for this case, and the version of the claim stream read."""
+        ids = registry_ids(case.documents)
+        employer, watch, claim, held = await asyncio.gather(
+            self._registry.employer(case.employer_uscc),
+            self._registry.watchlist_entry(case.holder),
+            self._store.load(open_case_stream(person_ref, case.employer_uscc)),
+            self._registry.certificates_held_by(case.holder),
+        )
+        certificates = await asyncio.gather(*(self._registry.certificate(i) for i in ids))
+        found = {i: c.record for i, c in zip(ids, certificates, strict=True) if c is not None}
+        facts = RegistryFacts(
+            employer=employer.record if employer is not None else None,
+            certificates=found,
+            watchlisted=watch is not None,
+            open_case=OpenCase.from_history(history(claim)),
+            held=tuple(held),
+        )
+        return facts, claim.version
+
+    async def _claim_or_release(
+        self,
+        stream: str,
+        version: int,
+        open_case: OpenCase,
+        application_id: str,
+        hold: bool,
+        *,
+        verified: bool = False,
+    ) -> OpenCase:
+        """Take the claim for a case that should hold it, release it for one that should not;
+        the claim as it is afterwards.
+
+        Raises `ConcurrencyConflict` when another case moved the claim meanwhile.
+        """
+        events: tuple[DomainEvent, ...]
+        events = (
+            open_case.claim(application_id, verified=verified)
+            if hold
+            else open_case.release(application_id)
+        )
+        if events:
+            await self._store.append(stream, version, events)
+        return open_case.after(events)
+
+    async def _record_displacement(self, displaced: str, by: str, envelope: Envelope) -> None:
+        """Record on the displaced case's own stream that the verified applicant's case `by`
+        took its claim, with its verification flagged `unverified_applicant` (once).
+
+        Written in that stream, so the saga hears the flag in order with every other
+        answer identity gives the displaced case (the relay keeps a stream's order).
+        """
+
+        def decide(case: IdentityCase) -> Decision:
+            events = case.displace(by)
+            outbox = tuple(
+                outgoing(
+                    identity_verified(event),
+                    key=displaced,
+                    correlation_id=displaced,
+                    source=self._source,
+                    cause=envelope,
+                    discriminator=f"displaced-{displaced}",
+                )
+                for event in events
+                if isinstance(event, CaseVerified)
+            )
+            return Decision(events=events, outbox=outbox)
+
+        handled_id = deterministic_id(envelope.id, f"displace-{displaced}")
+        handled = await handle(
+            self._store, case_stream(displaced), handled_id, _case_of(displaced), decide
+        )
+        if handled.first_time:
+            log.info(
+                "unverified case displaced by a verified applicant's",
+                extra={"application_id": displaced, "displaced_by": by},
+            )
+
+    def _outgoing(self, message: Message, key: str, envelope: Envelope) -> Outgoing:
+        return outgoing(
+            message,
+            key=key,
+            correlation_id=envelope.correlation_id,
+            source=self._source,
+            cause=envelope,
+        )
+
+
+def _case_of(application_id: str) -> Callable[[Stream], IdentityCase]:
+    """How `handle` rebuilds the identity case of an application from its stream."""
+    return lambda stream: IdentityCase.from_history(application_id, history(stream))
+
+
+def identity_verified(event: CaseVerified) -> IdentityVerified:
+    return IdentityVerified(
+        application_id=event.application_id,
+        person_ref=event.person_ref,
+        employer=event.employer,
+        documents=event.documents,
+        flags=event.flags,
+    )
+
+
+def identity_rejected(event: CaseRejected) -> IdentityRejected:
+    return IdentityRejected(
+        application_id=event.application_id,
+        person_ref=event.person_ref,
+        reasons=event.reasons,
+        duplicate_of=event.duplicate_of,
+    )
+
+
+def case_closed(event: CaseEnded, person_ref: str | None) -> CaseClosed:
+    """`person_ref` is empty for a case identity never verified (closed before it arrived)."""
+    return CaseClosed(application_id=event.application_id, person_ref=person_ref or "")
