@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
-from onewindow.applications.application.mapping import integration_events
+from onewindow.applications.application.handlers import integration_events
 from onewindow.applications.domain.case import Case, Step
 from onewindow.applications.domain.policy import policy_on
 from onewindow.contracts.envelope import deterministic_id

@@ -1,7 +1,7 @@
 """The saga's stored domain events: the audit trail of one combined application.
 
 They are the saga's own types, distinct from the integration events on the bus
-(contracts.v1.applications); `application.mapping` translates between the two.
+(contracts.v1.applications); `application.handlers` translates between the two.
 """
 
 from __future__ import annotations
