@@ -1,8 +1,9 @@
 """The base of the identity service's stored domain events.
 
 Stored events are this service's own history, separate from the integration
-events on the bus (`onewindow.contracts.v1.identity`); `application.mapping`
-translates between the two in one place.
+events on the bus (`onewindow.contracts.v1.identity`). `application.streams` reads
+them back from the store; `application.verification` turns them into the events on the
+bus, in one place.
 """
 
 from __future__ import annotations
