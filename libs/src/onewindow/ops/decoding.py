@@ -23,6 +23,7 @@ from onewindow.contracts.topics import DLQ_SUFFIX
 from onewindow.ops.redaction import HIDDEN, visible
 from onewindow.ops.redaction import REDACTED as REDACTED
 from onewindow.ops.redaction import redact as redact
+from onewindow.runtime import vault
 from onewindow.runtime.errors import safe_description
 
 # Fields worth a place in a one-line summary, in the order they are shown.
@@ -230,7 +231,11 @@ def decode(record: Any, *, topic_prefix: str = "") -> Decoded:
 
 def _contract_problem(ce_type: str, value: bytes) -> str | None:
     try:
-        catalog.by_type(ce_type).model_validate_json(value)
+        model = catalog.by_type(ce_type)
+        if vault.is_sealed_json(value):  # sealed values (runtime.vault) read as stand-ins
+            model.model_validate(vault.unseal(json.loads(value), "", None))
+        else:
+            model.model_validate_json(value)
     except catalog.UnknownMessageType:
         return f"unknown type {ce_type}"
     except ValueError as exc:  # pydantic's ValidationError: its text would quote the values

@@ -25,42 +25,22 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from onewindow.contracts import catalog
+from onewindow.contracts.personal import is_personal
 
 REDACTED = "[redacted]"
 INVALID = "[withheld: refused by the contract]"
 UNDECLARED = "[withheld: not in the contract]"
 # What a summary leaves out: the stand-ins above.
 HIDDEN = frozenset({REDACTED, INVALID, UNDECLARED})
-# The payload fields of the v1 contracts that carry personal data (DOMAIN.md: names,
-# passport numbers, e-mail addresses, phone numbers, dates of birth and addresses;
-# `passport.number` by its parent).
-PERSONAL_FIELDS = frozenset(
-    {
-        "surname",
-        "given_names",
-        "date_of_birth",
-        "passport_number",
-        "mrz",
-        "email",
-        "contact_email",
-        "employer_email",
-        "phone",
-        "address",
-        "registration_number",
-        "recipient",
-    }
-)
-PERSONAL_CHILDREN = {"passport": frozenset({"number", "mrz"})}
 SEQUENCES = (tuple, list, set, frozenset, Sequence)
 
 
 def redact(value: Any, *, parent: str = "") -> Any:
     """`value` (decoded JSON) with every personal field replaced by `[redacted]`."""
     if isinstance(value, Mapping):
-        hidden = PERSONAL_CHILDREN.get(parent, frozenset())
         return {
             key: REDACTED
-            if (key in PERSONAL_FIELDS or key in hidden) and item is not None
+            if is_personal(key, item, parent=parent) and item is not None
             else redact(item, parent=key)
             for key, item in value.items()
         }
@@ -93,11 +73,10 @@ def _walk(value: Any, annotation: Any, *, parent: str, trusted: bool) -> Any:
             return (
                 redact(value, parent=parent) if trusted or _accepts(annotation, value) else INVALID
             )
-        hidden = PERSONAL_CHILDREN.get(parent, frozenset())
         declared = model.model_fields
         return {
             key: REDACTED
-            if (key in PERSONAL_FIELDS or key in hidden) and item is not None
+            if item is not None and _personal(key, item, parent, declared)
             else UNDECLARED
             if key not in declared
             else _walk(item, declared[key].annotation, parent=key, trusted=trusted)
@@ -111,6 +90,18 @@ def _walk(value: Any, annotation: Any, *, parent: str, trusted: bool) -> Any:
     if model is None and (trusted or _accepts(annotation, value)):
         return value
     return INVALID
+
+
+def _personal(key: str, item: Any, parent: str, declared: Mapping[str, Any]) -> bool:
+    # A field personal by its name; or by its text (an actor's passport) where the
+    # contract has a text there: a passport object given as a text is refused, not hidden.
+    if is_personal(key, parent=parent):
+        return True
+    return (
+        key in declared
+        and is_personal(key, item, parent=parent)
+        and _accepts(declared[key].annotation, item)
+    )
 
 
 def _members(annotation: Any) -> tuple[Any, ...]:

@@ -27,6 +27,7 @@ since the unique `_id` still refuses a stale writer (the conflict drops the entr
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from pymongo.errors import BulkWriteError
 from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, build_headers, deterministic_id, new_envelope
 from onewindow.contracts.message import Message
-from onewindow.runtime import ownership, telemetry
+from onewindow.runtime import logs, ownership, telemetry, vault
 from onewindow.runtime.clock import Clock, SystemClock
 from onewindow.runtime.event_types import stored_name
 from onewindow.runtime.mongo import DUPLICATE_KEY
@@ -269,7 +270,7 @@ class EventStore:
         try:
             async for doc in cursor:
                 if int(doc["version"]) == loaded.version + 1:
-                    self._fold(loaded, doc)
+                    self._fold(loaded, await _opened(doc))
         finally:
             # An abandoned cursor (a cancelled caller) would keep FerretDB's PostgreSQL
             # connection busy until the cursor times out; enough of them stall the server.
@@ -317,16 +318,22 @@ class EventStore:
         if not events and not outbox and handled_message_id is None:
             raise ValueError("a commit needs events, outbox entries or a handled message id")
         version = expected_version + 1
-        entries = [_entry(item) for item in outbox]
+        entries = [await _entry(item) for item in outbox]
         now = self._clock.now()
+        plain = [
+            {"type": stored_name(event), "data": event.model_dump(mode="json")} for event in events
+        ]
+        # The events' personal data is sealed under the key of the case being handled
+        # (or, for a timer's commit, of the case its messages are about).
+        sealed_with = logs.correlation_id.get() or next(
+            (item.envelope.correlation_id for item in outbox), None
+        )
         doc: dict[str, Any] = {
             "_id": commit_id(stream, version),
             "stream": stream,
             "version": version,
-            "events": [
-                {"type": stored_name(event), "data": event.model_dump(mode="json")}
-                for event in events
-            ],
+            "events": await vault.seal_payload(plain, sealed_with),
+            "sealed_with": sealed_with,
             "outbox": entries,
             "outbox_pending": bool(entries),
             "handled": [handled_message_id] if handled_message_id is not None else [],
@@ -339,11 +346,12 @@ class EventStore:
         if error is not None:
             raise RuntimeError(f"commit {doc['_id']!r} refused by the database ({error})")
         known = self._seen.get(stream)
+        written = {**doc, "events": plain}
         if known is not None and known.version == expected_version:
-            self._fold(known, doc)  # what this process just wrote needs no read-back
+            self._fold(known, written)  # what this process just wrote needs no read-back
         elif known is None and expected_version == 0:
             self._remember(Stream(stream))
-            self._fold(self._seen[stream], doc)
+            self._fold(self._seen[stream], written)
         if self.on_append is not None:
             self.on_append()
         if entries:
@@ -384,18 +392,28 @@ class EventStore:
             )
 
 
-def _entry(item: Outgoing) -> dict[str, Any]:
+async def _entry(item: Outgoing) -> dict[str, Any]:
+    payload = await vault.seal_payload(
+        item.message.model_dump(mode="json"), item.envelope.correlation_id
+    )
     return {
         "id": item.envelope.id,
         "topic": item.topic,
         "key": item.key,
         "type": item.envelope.type,
-        "payload": item.message.model_dump_json(),
+        "payload": json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
         # With the trace context and the flow's beginning of the message being handled.
         "headers": telemetry.carried(
             {name: value.decode("utf-8") for name, value in build_headers(item.envelope)}
         ),
     }
+
+
+async def _opened(doc: dict[str, Any]) -> dict[str, Any]:
+    """A commit as read, with its events' sealed values opened (or read as erased)."""
+    if not doc.get("sealed_with"):
+        return doc
+    return {**doc, "events": await vault.unseal_payload(doc["events"], doc["sealed_with"])}
 
 
 def _pending(doc: dict[str, Any]) -> PendingCommit:

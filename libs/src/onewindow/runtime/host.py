@@ -36,7 +36,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from onewindow.runtime import outbox, telemetry
+from onewindow.runtime import outbox, telemetry, vault
 from onewindow.runtime.kafka import connect_as
 from onewindow.runtime.logs import configure_logging
 from onewindow.runtime.settings import ServiceSettings
@@ -77,6 +77,9 @@ class ServiceHost:
         self.broker = broker
         self.mongo = mongo
         self.db: AsyncDatabase[dict[str, Any]] = mongo[settings.database_name]
+        # While it runs, every payload this process writes or reads is sealed or unsealed
+        # with it (installed by the lifespan).
+        self.keyring = vault.Keyring(mongo[settings.vault_database])
         self._routers = routers
         self._on_start = on_start
         self._on_stop = on_stop
@@ -149,6 +152,7 @@ class ServiceHost:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        vault.install(self.keyring)
         for hook in self._on_start:
             await hook()
         self._loop = asyncio.get_running_loop()
@@ -175,6 +179,8 @@ class ServiceHost:
                 await hook()
             with contextlib.suppress(Exception):
                 await self.broker.stop()
+            if vault.installed() is self.keyring:
+                vault.install(None)
             await self.mongo.close()
 
     def build_app(self) -> FastAPI:

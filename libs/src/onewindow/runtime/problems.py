@@ -19,6 +19,8 @@ branch on them:
 | `method-not-allowed` | 405 | the path exists, the method does not |
 | `request-in-progress` | 409 | the first request with this key is still being processed |
 | `case-decided` | 409 | the case has its decision already |
+| `open-case` | 409 | an erasure while the person has an open case or extension |
+| `retention-period` | 409 | an erasure while a permit of the person is in retention |
 | `payload-too-large` | 413 | a body over 1 MiB; an uploaded file over 10 MiB |
 | `unsupported-media-type` | 415 | a body that is not JSON (an upload's: not a form); a file |
 | | | that is not a PDF, JPEG or PNG by content |
@@ -59,6 +61,8 @@ TITLES: dict[str, str] = {
     "method-not-allowed": "Method not allowed",
     "request-in-progress": "The first request with this key is still being processed",
     "case-decided": "The case has been decided",
+    "open-case": "The person has an open case",
+    "retention-period": "The person's records are inside their retention period",
     "payload-too-large": "Request body too large",
     "unsupported-media-type": "Unsupported media type",
     "validation-error": "The request is not valid",

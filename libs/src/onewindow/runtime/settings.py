@@ -80,6 +80,11 @@ class ServiceSettings(InfraSettings):
     def database_name(self) -> str:
         return f"{self.db_prefix}_{self.service_name.replace('-', '_')}"
 
+    @property
+    def vault_database(self) -> str:
+        """The database of the cases' keys (`runtime.vault`), shared by every service."""
+        return f"{self.db_prefix}_vault"
+
     def topic(self, name: str) -> str:
         """The full name of a registry topic in this deployment."""
         return self.topic_prefix + name

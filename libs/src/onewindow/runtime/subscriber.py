@@ -52,7 +52,7 @@ from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, InvalidEnvelope, format_time, parse_headers
 from onewindow.contracts.message import Message
 from onewindow.contracts.topics import DLQ_SUFFIX
-from onewindow.runtime import telemetry
+from onewindow.runtime import telemetry, vault
 from onewindow.runtime.errors import safe_description
 from onewindow.runtime.kafka import static_member
 from onewindow.runtime.logs import message_context
@@ -237,7 +237,10 @@ class _Consumer:
         try:
             envelope = parse_headers(record.headers)
             model = catalog.by_type(envelope.type)
-            payload = model.model_validate_json(record.value or b"")
+            # Opening sealed values reads the case's key: a database outage is waited out.
+            payload = await self.outages.run_through(
+                lambda: vault.read(model, record.value or b"", envelope.correlation_id)
+            )
         except (InvalidEnvelope, catalog.UnknownMessageType, ValidationError) as exc:
             log.warning(
                 "unreadable message set aside",

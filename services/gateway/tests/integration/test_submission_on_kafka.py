@@ -29,6 +29,7 @@ from onewindow.gateway.api.mapping import to_form
 from onewindow.gateway.bootstrap import bootstrap
 from onewindow.gateway.domain.idempotency import Claim, claim_id, fingerprint, to_millis
 from onewindow.gateway.settings import GatewaySettings
+from onewindow.runtime import vault
 
 from ..unit.support import PROBLEMS, application, wall_clock_token
 from ..unit.test_bad_input import TABLE, Bad
@@ -152,7 +153,10 @@ async def test_a_valid_application_publishes_exactly_one_submit_command(running:
 
     (record,) = await running.probe.appended()
     assert record.key == application_id
-    command = SubmitApplication.model_validate(record.value)
+    # On the bus the applicant's personal data is sealed under the case's key.
+    assert application()["applicant"]["surname"] not in json.dumps(record.value)
+    command = SubmitApplication.model_validate(await vault.unseal_payload(record.value, record.key))
+    assert command.form.applicant.surname == application()["applicant"]["surname"]
     assert command.application_id == application_id
     assert command.submitted_by.sub == sub
     assert command.form.employer.uscc == application()["employer"]["uscc"]
@@ -266,7 +270,7 @@ async def test_a_claim_left_by_a_crashed_gateway_is_taken_over_after_its_lease(
     assert response.status_code == 202, response.text
     assert response.json()["id"] == stale.origin.derived("application")
     (record,) = await running.probe.appended()
-    command = SubmitApplication.model_validate(record.value)
+    command = SubmitApplication.model_validate(await vault.unseal_payload(record.value, record.key))
     assert command.submitted_at == stale.claimed_at  # the crashed request's own time
     assert record.headers["ce_id"] == stale.origin.derived(SubmitApplication.TYPE)
     done = await running.db.idempotency.find_one({"_id": stale.id})

@@ -37,6 +37,7 @@ from onewindow.runtime.service_tokens import (
     ServiceCredentialVerifier,
 )
 from onewindow.runtime.validation import build_td3
+from onewindow.runtime.vault import Keyring
 
 SECRET = "unit-test-secret-long-enough-for-hs256"  # noqa: S105 - a test key, not a secret
 # The service secret of the unit gateway (not the development one, so it starts in any
@@ -317,6 +318,20 @@ class Identity:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
 
+class FakeKeyring(Keyring):
+    """The vault's keys in a dict: made at submission, destroyed by an erasure."""
+
+    def __init__(self) -> None:  # no database: no super()
+        self.made: dict[str, tuple[str, bytes]] = {}
+
+    async def create(self, key_id: str, person: str, *, at: datetime) -> None:
+        self.made.setdefault(key_id, (person, b"k" * 32))
+
+    async def key(self, key_id: str) -> bytes | None:
+        made = self.made.get(key_id)
+        return None if made is None else made[1]
+
+
 @dataclass
 class UnitGateway:
     """The gateway app over fakes, and the fakes to look into."""
@@ -367,6 +382,8 @@ def unit_gateway(routers: list[APIRouter] | None = None, **overrides: Any) -> Un
         clock=clock,
         lease=timedelta(seconds=60),
         uploads=app.state.uploads,
+        keyring=FakeKeyring(),
+        person_secret=SERVICE_SECRET,
     )
     return UnitGateway(app, clock, claims, owners, facts, bus, identity, uploads)
 

@@ -14,6 +14,7 @@ from rich.tree import Tree
 
 from onewindow.cli.ops.common import (
     APPLICATIONS_DB,
+    Opener,
     audit,
     console,
     database_name,
@@ -47,8 +48,9 @@ async def _commits(db: Any, stream: str) -> list[dict[str, Any]]:
     return commits
 
 
-async def gather(case_id: str) -> dict[str, Any]:
-    """The case index entry, the saga's stream and every message of the case on the bus."""
+async def gather(case_id: str, *, show_pii: bool = False) -> dict[str, Any]:
+    """The case index entry, the saga's stream and every message of the case on the bus
+    (with `show_pii`, their personal data opened with the vault)."""
     infra = settings()
     client = mongo(infra)
     try:
@@ -58,14 +60,20 @@ async def gather(case_id: str) -> dict[str, Any]:
     finally:
         await client.close()
     messages: list[Decoded] = []
-    async with BusReader(
-        infra.kafka_bootstrap_servers, every_topic(), topic_prefix=infra.topic_prefix, key=case_id
-    ) as reader:
+    async with (
+        Opener(infra, show=show_pii) as opened,
+        BusReader(
+            infra.kafka_bootstrap_servers,
+            every_topic(),
+            topic_prefix=infra.topic_prefix,
+            key=case_id,
+        ) as reader,
+    ):
         await reader.from_beginning()
         async for record in reader.until_end():
             message = decode(record, topic_prefix=infra.topic_prefix)
             if message.concerns(case_id):
-                messages.append(message)
+                messages.append(await opened(message))
     return {"index": index, "commits": commits, "messages": messages}
 
 
@@ -150,7 +158,7 @@ def case(
     """One case's story: saga state, deadline, permits, and every message by cause."""
     if show_pii:
         audit("personal data shown by ops case", case=case_id)
-    found = run(gather(case_id))
+    found = run(gather(case_id, show_pii=show_pii))
     if found["index"] is None and not found["commits"] and not found["messages"]:
         console().print(f"No case {case_id}: nothing in the saga's store or on the bus.")
         raise typer.Exit(1)

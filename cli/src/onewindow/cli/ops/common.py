@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import getpass
 import logging
 import re
@@ -16,9 +17,11 @@ from pymongo import AsyncMongoClient
 from rich.console import Console
 
 from onewindow.ops.deadletters import ops_database
+from onewindow.ops.decoding import Decoded
 from onewindow.runtime.logs import JsonFormatter
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.settings import InfraSettings
+from onewindow.runtime.vault import Keyring
 
 T = TypeVar("T")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -75,6 +78,32 @@ def mongo(infra: InfraSettings) -> AsyncMongoClient[dict[str, Any]]:
 def database_name(infra: InfraSettings, service: str) -> str:
     """A service's database, as `ServiceSettings.database_name` names it."""
     return f"{infra.db_prefix}_{service.replace('-', '_')}"
+
+
+class Opener:
+    """Opens the sealed personal data of messages with the deployment's vault
+    (`runtime.vault`), for `--show-pii`: a value whose key an erasure destroyed stays
+    `[erased]`. Without `show`, messages pass as they are and nothing is read."""
+
+    def __init__(self, infra: InfraSettings, *, show: bool) -> None:
+        self.show = show
+        self._client = mongo(infra) if show else None
+        self._keyring = (
+            None if self._client is None else Keyring(self._client[f"{infra.db_prefix}_vault"])
+        )
+
+    async def __aenter__(self) -> Opener:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def __call__(self, message: Decoded) -> Decoded:
+        if self._keyring is None or isinstance(message.data, str):
+            return message
+        data = await self._keyring.unseal(message.data, message.correlation_id or None)
+        return dataclasses.replace(message, data=data)
 
 
 def ops_database_name(infra: InfraSettings) -> str:

@@ -18,7 +18,15 @@ import typer
 from rich import box
 from rich.table import Table
 
-from onewindow.cli.ops.common import audit, console, mongo, operator, ops_database_name, run
+from onewindow.cli.ops.common import (
+    Opener,
+    audit,
+    console,
+    mongo,
+    operator,
+    ops_database_name,
+    run,
+)
 from onewindow.cli.ops.common import settings as infra_settings
 from onewindow.cli.ops.dlq_actions import record_discard, replay_dead_letter
 from onewindow.contracts import catalog
@@ -109,7 +117,9 @@ def list_dead_letters(
     out.print(table)
 
 
-async def _one(text: str) -> tuple[DeadLetterId, Decoded, dict[str, Any] | None]:
+async def _one(
+    text: str, *, show_pii: bool = False
+) -> tuple[DeadLetterId, Decoded, dict[str, Any] | None]:
     infra = infra_settings()
     try:
         wanted = DeadLetterId.parse(text, topic_prefix=infra.topic_prefix)
@@ -128,7 +138,9 @@ async def _one(text: str) -> tuple[DeadLetterId, Decoded, dict[str, Any] | None]
         actions = await actions_by_id(client[ops_database_name(infra)], [wanted])
     finally:
         await client.close()
-    return wanted, decode(record, topic_prefix=infra.topic_prefix), actions.get(str(wanted))
+    async with Opener(infra, show=show_pii) as opened:
+        message = await opened(decode(record, topic_prefix=infra.topic_prefix))
+    return wanted, message, actions.get(str(wanted))
 
 
 @dlq.command("show")
@@ -143,7 +155,7 @@ def show(
     """One dead letter: every header, the payload, and what was done with it."""
     if show_pii:
         audit("personal data shown by ops dlq show", dead_letter=dead_letter)
-    wanted, message, action = run(_one(dead_letter))
+    wanted, message, action = run(_one(dead_letter, show_pii=show_pii))
     out = console()
     headers = Table(title=f"Dead letter {wanted}", title_justify="left", box=box.SIMPLE)
     headers.add_column("header")

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from onewindow.cli.ops.common import audit, console, run, settings
+from onewindow.cli.ops.common import Opener, audit, console, run, settings
 from onewindow.ops.decoding import Decoded, decode, matches
 from onewindow.ops.reading import BusReader, every_topic, registry_topic
 
@@ -54,9 +54,10 @@ async def _tail(
     infra = settings()
     out = console()
     shown = 0
-    async with BusReader(
-        infra.kafka_bootstrap_servers, topics, topic_prefix=infra.topic_prefix
-    ) as reader:
+    async with (
+        Opener(infra, show=show_personal_data) as opened,
+        BusReader(infra.kafka_bootstrap_servers, topics, topic_prefix=infra.topic_prefix) as reader,
+    ):
         if from_beginning:
             await reader.from_beginning()
         else:
@@ -66,6 +67,7 @@ async def _tail(
                 message = decode(record, topic_prefix=infra.topic_prefix)
                 if not matches(message, case, type_glob):
                     continue
+                message = await opened(message)
                 _print(out, message, as_json=as_json, show_personal_data=show_personal_data)
                 shown += 1
                 if limit is not None and shown >= limit:

@@ -22,6 +22,7 @@ from onewindow.gateway.adapters.mrz_reader import MrzReader
 from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
 from onewindow.gateway.adapters.tokens import TokenVerifier, check_token_settings, load_keys
 from onewindow.gateway.adapters.upload_store import UploadStore
+from onewindow.gateway.application.erasure import Erasure
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.gateway.application.uploads import Uploads
@@ -32,6 +33,7 @@ from onewindow.gateway.entrypoints.evidence import evidence
 from onewindow.gateway.entrypoints.extensions import extensions
 from onewindow.gateway.entrypoints.limits import RequestLimits
 from onewindow.gateway.entrypoints.passport_readings import passport_readings
+from onewindow.gateway.entrypoints.people import people
 from onewindow.gateway.entrypoints.prechecks import prechecks
 from onewindow.gateway.entrypoints.rate_limits import limiter_from
 from onewindow.gateway.entrypoints.registry import registry
@@ -60,6 +62,7 @@ ROUTERS: list[APIRouter] = [
     uploads,
     extensions,
     registry,
+    people,
     readmodel_routes,
 ]
 READ_MODEL_GROUP = "gateway-readmodel"
@@ -70,6 +73,7 @@ OPENAPI_TAGS = [
     {"name": "uploads", "description": "Scans of documents not in the registry, to cite."},
     {"name": "registry", "description": "The e-government registry, kept by clerks."},
     {"name": "extensions", "description": "Online extension of a work permit."},
+    {"name": "people", "description": "Erasure of a person's personal data, by officers."},
 ]
 DESCRIPTION = (
     "One Window: joint work and residence permits for foreign professionals.\n\n"
@@ -98,7 +102,8 @@ def bootstrap(
         else GatewaySettings(**settings.model_dump())
     )
     clock = clock or clock_from_env()
-    credentials = ServiceCredentials(checked_service_secret(config), caller=config.service_name)
+    service_secret = checked_service_secret(config)
+    credentials = ServiceCredentials(service_secret, caller=config.service_name)
     broker = make_broker(config.kafka_bootstrap_servers, client_id=config.service_name)
     mongo = make_client(config.mongodb_url)
     identity = IdentityRegistry(
@@ -135,7 +140,12 @@ def bootstrap(
         broker,
         mongo,
         routers=[*ROUTERS, *routers],
-        on_start=[claims.ensure_indexes, projection.ensure_indexes, upload_store.ensure_indexes],
+        on_start=[
+            claims.ensure_indexes,
+            projection.ensure_indexes,
+            upload_store.ensure_indexes,
+            lambda: host.keyring.ensure_indexes(),
+        ],
         on_stop=[identity.close, previews.close],
     )
     app = host.build_app()
@@ -156,16 +166,27 @@ def bootstrap(
         clock=clock,
         keys=load_keys(config.jwt_jwks) if config.jwt_jwks else None,
     )
+    owners, facts = CaseOwners(db), CaseFacts(db)
     app.state.gateway = Gateway(
         claims=claims,
-        owners=CaseOwners(db),
-        facts=CaseFacts(db),
+        owners=owners,
+        facts=facts,
         bus=CommandBus(
             broker, topic_prefix=config.topic_prefix, timeout_s=config.publish_timeout_s
         ),
         clock=clock,
         lease=timedelta(seconds=config.idempotency_lease_s),
         uploads=received,
+        keyring=host.keyring,
+        person_secret=service_secret,
+    )
+    app.state.erasure = Erasure(
+        keyring=host.keyring,
+        person_secret=service_secret,
+        owners=owners,
+        facts=facts,
+        uploads=received,
+        clock=clock,
     )
     app.state.uploads = received
     app.state.mrz_reader = MrzReader()

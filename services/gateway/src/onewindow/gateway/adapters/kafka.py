@@ -8,6 +8,7 @@ command is durable in the log.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from faststream.kafka import KafkaBroker
@@ -16,6 +17,7 @@ from onewindow.contracts.catalog import topic_of
 from onewindow.contracts.envelope import Envelope, build_headers
 from onewindow.contracts.message import Message
 from onewindow.gateway.domain.errors import UpstreamUnavailable
+from onewindow.runtime import vault
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,12 @@ class CommandBus:
         """
         topic = self.topic_prefix + topic_of(command).name
         headers = {name: value.decode("utf-8") for name, value in build_headers(envelope)}
+        # Its personal data sealed under the case's key, as the outbox relay's records are.
+        payload = await vault.seal_payload(command.model_dump(mode="json"), envelope.correlation_id)
         try:
             await asyncio.wait_for(
                 self.broker.publish(
-                    command.model_dump_json().encode("utf-8"),
+                    json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
                     topic,
                     key=key.encode("utf-8"),
                     headers=headers,

@@ -14,7 +14,7 @@ No transactions: each write is one document, made safe to repeat.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -25,6 +25,7 @@ from onewindow.gateway.domain.idempotency import Claim, StoredResponse
 from onewindow.gateway.domain.ownership import CaseOwner
 
 Document = dict[str, Any]
+ISSUED = frozenset({"issued", "revoked"})  # permit statuses of a permit that was issued
 
 
 class IdempotencyRecords:
@@ -143,6 +144,15 @@ class CaseOwners:
             return None
         return {"holder": document["holder"], "cited": document.get("cited", [])}
 
+    async def forget_evidence(self, application_id: str) -> list[str]:
+        """Remove whose passport a case named and what it cited (an erasure); the ids of
+        the uploads it cited, to delete them too."""
+        document = await self.cases.find_one({"_id": application_id}) or {}
+        await self.cases.update_one(
+            {"_id": application_id}, {"$unset": {"holder": "", "cited": ""}}
+        )
+        return [str(c["upload_id"]) for c in document.get("cited", []) if c.get("upload_id")]
+
     async def record_extension(self, extension_id: str, owner: CaseOwner, **facts: Any) -> None:
         """Record who asked for an extension: the owners of the permit's case."""
         await self.extensions.update_one(
@@ -170,10 +180,38 @@ class CaseFacts:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.views = db["applications_view"]
         self.permits = db["permit_cases"]
+        self.extensions = db["extensions_view"]
+        self.extension_owners = db["extension_owners"]
 
     async def status(self, application_id: str) -> str | None:
         document = await self.views.find_one({"_id": application_id}, {"status": True})
         return None if document is None or "status" not in document else str(document["status"])
+
+    async def extension_statuses(self, application_id: str) -> list[str]:
+        """The status of each extension asked for a case's permits ("requested" while the
+        read model shows no decision)."""
+        asked = self.extension_owners.find({"application_id": application_id}, {"_id": True})
+        statuses = []
+        async for extension in asked:
+            view = await self.extensions.find_one({"_id": extension["_id"]}, {"status": True})
+            statuses.append(str((view or {}).get("status") or "requested"))
+        return statuses
+
+    async def last_permit_expiry(self, application_id: str) -> date | None:
+        """The later end of the case's issued permits (after any extension; a revoked one
+        counts as issued), None if it issued none (a reservation that lapsed or was
+        cancelled is no permit)."""
+        sides = ("work_permit", "residence_permit")
+        fields = {f"{side}.{name}": True for side in sides for name in ("status", "valid_until")}
+        document = await self.views.find_one({"_id": application_id}, fields) or {}
+        ends = [
+            date.fromisoformat(permit["valid_until"])
+            for side in sides
+            if (permit := document.get(side))
+            and permit.get("status") in ISSUED
+            and permit.get("valid_until")
+        ]
+        return max(ends, default=None)
 
     async def case_of_permit(self, work_permit_number: str) -> str | None:
         document = await self.permits.find_one({"_id": work_permit_number})

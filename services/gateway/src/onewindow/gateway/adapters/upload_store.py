@@ -81,6 +81,13 @@ class UploadStore:
     async def get(self, upload_id: str) -> Upload | None:
         return (await self.find([upload_id])).get(upload_id)
 
+    async def delete(self, upload_id: str) -> None:
+        """Delete the upload's bytes and facts (nothing if it is gone already)."""
+        try:
+            await self.bucket.delete(upload_id)
+        except NoFile:
+            return
+
     async def content(self, upload_id: str) -> AsyncIterator[bytes]:
         """The upload's bytes, chunk by chunk (nothing if it is gone)."""
         try:

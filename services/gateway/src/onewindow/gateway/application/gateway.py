@@ -57,6 +57,7 @@ from onewindow.gateway.domain.ownership import (
 )
 from onewindow.gateway.domain.uploads import citing_accounts
 from onewindow.runtime.clock import Clock, local_today
+from onewindow.runtime.vault import Keyring, person_ref
 
 SOURCE = "onewindow/gateway"
 # How often a request re-reads a key whose claim vanished or moved under it.
@@ -104,9 +105,13 @@ class Gateway:
         clock: Clock,
         lease: timedelta,
         uploads: Uploads,
+        keyring: Keyring,
+        person_secret: str,
         new_root: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.claims = claims
+        self.keyring = keyring
+        self.person_secret = person_secret
         self.uploads = uploads
         self.owners = owners
         self.facts = facts
@@ -137,6 +142,12 @@ class Gateway:
 
         async def submit(origin: Origin) -> StoredResponse:
             application_id = origin.derived("application")
+            # The case's key, under which every service seals the person's data (an
+            # erasure destroys it); made before anything names the person.
+            person = person_ref(
+                self.person_secret, form.applicant.nationality, form.applicant.passport.number
+            )
+            await self.keyring.create(application_id, person, at=origin.at)
             owner = owner_of_submission(application_id, submitted_by, form.employer.uscc)
             await self.owners.record(
                 owner, submitted_at=origin.at, channel=form.channel, **evidence_facts(form)

@@ -102,6 +102,11 @@ class Uploads:
             raise UploadNotFound(upload_id)
         return upload, self.store.content(upload_id)
 
+    async def remove(self, upload_ids: Collection[str]) -> None:
+        """Delete these uploads (an erasure: the scans of an erased person's cases)."""
+        for upload_id in upload_ids:
+            await self.store.delete(upload_id)
+
     async def admit(
         self,
         documents: Sequence[DocumentRef],

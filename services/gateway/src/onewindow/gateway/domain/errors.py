@@ -77,3 +77,18 @@ class RequestInProgress(GatewayError):
 
 class UpstreamUnavailable(GatewayError):
     """Kafka or a service behind the gateway did not answer in time."""
+
+
+class PersonNotFound(GatewayError):
+    """No case of the person named (by nationality and passport number) is on record."""
+
+    def __init__(self) -> None:
+        super().__init__("No application of this person is on record.")
+
+
+class PersonHasOpenCase(GatewayError):
+    """An erasure refused: a case of the person (or an extension of one) is still open."""
+
+
+class PersonInRetention(GatewayError):
+    """An erasure refused: a permit of the person is inside its retention period."""

@@ -26,6 +26,9 @@ from onewindow.gateway.domain.errors import (
     NotYourCompany,
     PassportNotYours,
     PermitNotFound,
+    PersonHasOpenCase,
+    PersonInRetention,
+    PersonNotFound,
     RequestInProgress,
     UpstreamUnavailable,
 )
@@ -61,6 +64,9 @@ DOMAIN_PROBLEMS: dict[type[GatewayError], tuple[int, str]] = {
     UploadTooLarge: (413, "payload-too-large"),
     UploadNotAccepted: (415, "unsupported-media-type"),
     UploadNotFound: (404, "not-found"),
+    PersonNotFound: (404, "not-found"),
+    PersonHasOpenCase: (409, "open-case"),
+    PersonInRetention: (409, "retention-period"),
 }
 
 

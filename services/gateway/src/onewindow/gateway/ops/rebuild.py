@@ -36,6 +36,7 @@ from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.readmodel.projection import COLLECTIONS, VIEWS, Projection
 from onewindow.gateway.settings import GatewaySettings
 from onewindow.ops.reading import BusReader
+from onewindow.runtime import vault
 from onewindow.runtime.mongo import make_client
 
 SUFFIX = "_rebuild"
@@ -55,7 +56,8 @@ class Rebuilt:
 async def _apply(projection: Projection, record: Any, result: Rebuilt) -> None:
     try:
         envelope = parse_headers(record.headers)
-        message = catalog.by_type(envelope.type).model_validate_json(record.value or b"")
+        model = catalog.by_type(envelope.type)
+        message = await vault.read(model, record.value or b"", envelope.correlation_id)
     except (InvalidEnvelope, catalog.UnknownMessageType, ValidationError):
         result.unreadable += 1  # the live consumer set it aside on the .dlq as well
         return
@@ -107,6 +109,7 @@ async def rebuild_applications(
     """Rebuild the gateway's application read model; `on_progress(done, total)` as it goes."""
     client = make_client(settings.mongodb_url)
     result = Rebuilt()
+    vault.install(vault.Keyring(client[settings.vault_database]))
     try:
         db = client[settings.database_name]
         for name in COLLECTIONS:
@@ -144,6 +147,7 @@ async def rebuild_applications(
             await db[name + SUFFIX].drop()
         result.cases = await db[VIEWS].count_documents({})
     finally:
+        vault.install(None)
         await client.close()
     return result
 

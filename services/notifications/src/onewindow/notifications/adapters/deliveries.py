@@ -28,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from onewindow.notifications.domain.delivery import Channel, DeliveryState
+from onewindow.runtime import vault
 
 # An unclaimed delivery's lease lapsed long ago (a null would need `$or` queries).
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -76,6 +77,19 @@ def _to_document(delivery: Delivery) -> dict[str, Any]:
     doc["next_attempt_at"] = delivery.next_attempt_at or delivery.created_at
     doc.update(owner=None, lease_until=NEVER)
     return doc
+
+
+async def _sealed(delivery: Delivery) -> dict[str, Any]:
+    # The recipient's address sealed under the case's key (`runtime.vault`): erasing the
+    # person leaves the log of what was sent, not to whom.
+    doc: dict[str, Any] = await vault.seal_payload(
+        _to_document(delivery), delivery.cause.correlation_id
+    )
+    return doc
+
+
+async def _opened(doc: dict[str, Any]) -> Delivery:
+    return _from_document(await vault.unseal_payload(doc, doc["cause"]["correlation_id"]))
 
 
 def _from_document(doc: dict[str, Any]) -> Delivery:
@@ -143,7 +157,7 @@ class DeliveryLog:
         Whoever recorded it first is the only one who can hold attempt 1 this way; if the
         recorder dies before it settles, the lease lapses and a claim takes attempt 2.
         """
-        doc = _to_document(delivery)
+        doc = await _sealed(delivery)
         if owner is not None:
             doc.update(owner=owner, lease_until=lease_until, attempts=1)
         try:
@@ -164,7 +178,7 @@ class DeliveryLog:
 
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self.deliveries.find_one({"_id": delivery_id})
-        return _from_document(doc) if doc is not None else None
+        return await _opened(doc) if doc is not None else None
 
     async def due(self, now: datetime, limit: int) -> list[str]:
         """Ids of pending deliveries whose next attempt is due and whose lease lapsed."""
@@ -214,7 +228,7 @@ class DeliveryLog:
         fresh = await self.deliveries.find_one({"_id": delivery_id})
         if fresh is None or fresh["state"] != "pending":
             return None  # settled meanwhile by the holder of an earlier attempt
-        return replace(_from_document(fresh), attempts=attempt)
+        return replace(await _opened(fresh), attempts=attempt)
 
     async def _update_if(
         self, delivery_id: str, condition: dict[str, Any], fields: dict[str, Any]
@@ -272,4 +286,4 @@ class DeliveryLog:
     async def of_event(self, event_id: str) -> list[Delivery]:
         """Every delivery an event caused (for operators and tests)."""
         cursor = self.deliveries.find({"cause.id": event_id}, sort=[("created_at", ASCENDING)])
-        return [_from_document(doc) async for doc in cursor]
+        return [await _opened(doc) async for doc in cursor]
