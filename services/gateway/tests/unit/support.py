@@ -19,7 +19,6 @@ from fastapi import APIRouter, FastAPI
 
 from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
-from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
 from onewindow.gateway.adapters.upload_store import UploadStore, UploadWriter
 from onewindow.gateway.application.gateway import Gateway
@@ -30,6 +29,7 @@ from onewindow.gateway.domain.idempotency import Claim, StoredResponse
 from onewindow.gateway.domain.ownership import CaseOwner
 from onewindow.gateway.domain.uploads import Upload
 from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
+from onewindow.runtime.bus import CommandBus
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.service_tokens import (
     CredentialRefused,

@@ -16,7 +16,6 @@ from fastapi import APIRouter, FastAPI
 
 from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.adapters.identity import IdentityRegistry
-from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
 from onewindow.gateway.adapters.mrz_reader import MrzReader
 from onewindow.gateway.adapters.permit_previews import AssessmentPreviews
@@ -43,6 +42,7 @@ from onewindow.gateway.ops import install_ops
 from onewindow.gateway.readmodel.projection import Projection
 from onewindow.gateway.readmodel.routes import router as readmodel_routes
 from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
+from onewindow.runtime.bus import CommandBus
 from onewindow.runtime.calendar import default_calendar
 from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.host import ServiceHost

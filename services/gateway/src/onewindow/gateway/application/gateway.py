@@ -28,7 +28,6 @@ from onewindow.contracts.v1.applications import (
     WithdrawApplication,
 )
 from onewindow.contracts.v1.common import ApplicationForm, DocumentKind, DocumentRef, PermitSide
-from onewindow.gateway.adapters.kafka import CommandBus
 from onewindow.gateway.adapters.mongo import CaseFacts, CaseOwners, IdempotencyRecords
 from onewindow.gateway.application.uploads import Uploads
 from onewindow.gateway.domain import admission, binding
@@ -56,6 +55,7 @@ from onewindow.gateway.domain.ownership import (
     owner_of_submission,
 )
 from onewindow.gateway.domain.uploads import citing_accounts
+from onewindow.runtime.bus import CommandBus
 from onewindow.runtime.clock import Clock, local_today
 from onewindow.runtime.vault import Keyring, person_ref
 

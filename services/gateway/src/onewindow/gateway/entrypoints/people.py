@@ -19,9 +19,15 @@ people = APIRouter(prefix="/v1/people", tags=["people"])
 
 Officer = Annotated[Actor, Depends(require_roles("officer"))]
 NationalityPath = Annotated[
-    str, Path(max_length=8, description="ISO 3166-1 alpha-3"), AfterValidator(validate_country)
+    str,
+    Path(max_length=8, pattern=r"^[A-Za-z]{3}$", description="ISO 3166-1 alpha-3"),
+    AfterValidator(validate_country),
 ]
-PassportPath = Annotated[str, Path(max_length=16), AfterValidator(validate_passport_number)]
+PassportPath = Annotated[
+    str,
+    Path(max_length=16, pattern=r"^[A-Za-z0-9]{5,9}$", description="5 to 9 letters or digits"),
+    AfterValidator(validate_passport_number),
+]
 
 
 class Erased(BaseModel):

@@ -1,8 +1,12 @@
-"""Commands onto the bus: one record per command, CloudEvents headers, acknowledged writes.
+"""Commands onto the bus without an outbox: one record per command, CloudEvents headers,
+personal data sealed, acknowledged writes.
 
-The broker comes from `runtime.kafka.make_broker` (`acks="all"`, idempotent), and
-`send` returns only after Kafka acknowledged the write, so a 202 means the
-command is durable in the log.
+The one writer that publishes straight to Kafka is the gateway: its idempotency claim,
+not a commit, makes a retry send the very same command. The broker comes from
+`runtime.kafka.make_broker` (`acks="all"`, idempotent), and `send` returns only after
+Kafka acknowledged the write, so a 202 means the command is durable in the log. A write
+Kafka does not take in time raises `KafkaTimeoutError`, which `runtime.outages` counts
+as the broker being away (the gateway answers 503 with `Retry-After`).
 """
 
 from __future__ import annotations
@@ -11,12 +15,12 @@ import asyncio
 import json
 import logging
 
+from aiokafka.errors import KafkaTimeoutError
 from faststream.kafka import KafkaBroker
 
 from onewindow.contracts.catalog import topic_of
 from onewindow.contracts.envelope import Envelope, build_headers
 from onewindow.contracts.message import Message
-from onewindow.gateway.domain.errors import UpstreamUnavailable
 from onewindow.runtime import vault
 
 log = logging.getLogger(__name__)
@@ -33,8 +37,8 @@ class CommandBus:
     async def send(self, command: Message, *, key: str, envelope: Envelope) -> None:
         """Publish `command` keyed by `key`; return once Kafka acknowledged it.
 
-        Raises `UpstreamUnavailable` when Kafka does not take it in time (the
-        caller may retry: the envelope id makes a resend recognisable).
+        Raises `KafkaTimeoutError` when Kafka does not take it in time (the caller may
+        retry: the envelope id makes a resend recognisable).
         """
         topic = self.topic_prefix + topic_of(command).name
         headers = {name: value.decode("utf-8") for name, value in build_headers(envelope)}
@@ -56,6 +60,6 @@ class CommandBus:
                 "command not published",
                 extra={"topic": topic, "type": envelope.type, "error": repr(exc)},
             )
-            raise UpstreamUnavailable(
+            raise KafkaTimeoutError(
                 "The message bus did not accept the request in time; please retry."
             ) from exc
