@@ -218,7 +218,9 @@ def _notice(record: Record) -> tuple[str, ...]:
         str(body.get("cause_event_id")),
         str(body.get("template")),
         str(body.get("channel")),
-        str(body.get("recipient")),
+        # The delivery's id (one per event, recipient and channel), not the recipient:
+        # that is sealed under the case's key (runtime.vault), differently each time.
+        str(body.get("notification_id")),
     )
 
 
