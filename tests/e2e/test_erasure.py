@@ -215,6 +215,7 @@ async def test_an_erased_person_keeps_the_decision_and_no_readable_personal_data
     # No health certificate in the registry: a scan is uploaded, so an officer decides.
     await register(gateway, person, ("degree", "criminal_record"))
     upload = await gateway.upload(person, "health", SCAN)
+    uncited = await gateway.upload(person, "degree", SCAN)  # a scan the case never cites
     body = minted.application(gateway)
     body["documents"].append({"kind": "health", "upload_id": upload["upload_id"]})
     submitted = await gateway.submit(person, body)
@@ -236,7 +237,8 @@ async def test_an_erased_person_keeps_the_decision_and_no_readable_personal_data
     decided = await gateway.wait_for(person, application_id, FINAL)
     assert decided["status"] == "refused"
     scan = f"/v1/uploads/{upload['upload_id']}"
-    assert (await gateway.http.get(scan, headers=gateway.officer)).status_code == 200
+    for kept in (scan, f"/v1/uploads/{uncited['upload_id']}"):
+        assert (await gateway.http.get(kept, headers=gateway.officer)).status_code == 200
 
     async with vault_of(services) as keyring:
         # Before: stored sealed, every value readable with the vault's key.
@@ -256,7 +258,8 @@ async def test_an_erased_person_keeps_the_decision_and_no_readable_personal_data
         for opened in (as_stored, with_vault):
             assert await found_on_topics(services, minted.values, opened) == {}
             assert await found_in_stores(services, minted.values, opened) == {}
-    assert (await gateway.http.get(scan, headers=gateway.officer)).status_code == 404
+    for gone in (scan, f"/v1/uploads/{uncited['upload_id']}"):
+        assert (await gateway.http.get(gone, headers=gateway.officer)).status_code == 404
 
     code, output = await rebuild(services)
     assert code == 0, output

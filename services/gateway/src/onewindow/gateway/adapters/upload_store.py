@@ -78,6 +78,11 @@ class UploadStore:
         cursor = self.files.find(query)
         return {str(doc["_id"]): _upload(doc) async for doc in cursor}
 
+    async def of_applicant(self, account: str) -> list[str]:
+        """The ids of the uploads an applicant account made (an erasure deletes them)."""
+        query = {"metadata.uploader": account, "metadata.uploader_role": "applicant"}
+        return [str(doc["_id"]) async for doc in self.files.find(query, {"_id": True})]
+
     async def get(self, upload_id: str) -> Upload | None:
         return (await self.find([upload_id])).get(upload_id)
 

@@ -6,8 +6,10 @@ refused while one of them is open (or has an extension under way) and while a pe
 theirs is inside its retention period (`RETENTION_YEARS` after the last permit expires).
 Then the keys of the cases are destroyed, which makes every sealed value on the topics,
 in the event stores and in the notifications' log unreadable at once, and what the
-gateway itself kept in plain is removed: the passport a case's evidence view names, and
-the scans the cases cited. The case views keep their decisions; they hold no personal
+gateway itself kept in plain is removed: the passport a case's evidence view names, the
+scans the cases cited, and every scan of the applicant accounts that own the cases (an
+applicant account is the person's; an employer's is not, and keeps what it uploaded
+uncited). The case views keep their decisions; they hold no personal
 data.
 
 Safe to repeat: a second erasure of the same person finds no keys and answers as the
@@ -71,8 +73,9 @@ class Erasure:
         for application_id in cases:
             await self._check(application_id, today)
         for application_id in cases:
+            owner = await self.owners.of_case(application_id)
             cited = await self.owners.forget_evidence(application_id)
-            await self.uploads.remove(cited)
+            await self.uploads.remove(cited, applicant=owner.applicant_sub if owner else None)
         await self.keyring.destroy(person, cases, by=officer.sub, at=self.clock.now())
         log.info(
             "person erased: the keys of their cases destroyed",

@@ -102,9 +102,11 @@ class Uploads:
             raise UploadNotFound(upload_id)
         return upload, self.store.content(upload_id)
 
-    async def remove(self, upload_ids: Collection[str]) -> None:
-        """Delete these uploads (an erasure: the scans of an erased person's cases)."""
-        for upload_id in upload_ids:
+    async def remove(self, upload_ids: Collection[str], *, applicant: str | None) -> None:
+        """Delete these uploads and every upload of the `applicant` account (an erasure:
+        the scans of an erased person's cases, cited or not)."""
+        of_account = await self.store.of_applicant(applicant) if applicant else []
+        for upload_id in {*upload_ids, *of_account}:
             await self.store.delete(upload_id)
 
     async def admit(
