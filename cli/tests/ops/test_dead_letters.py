@@ -22,6 +22,8 @@ from onewindow.contracts.envelope import build_headers, new_envelope
 from onewindow.contracts.v1.applications import Actor, SubmitApplication
 from onewindow.contracts.v1.common import ApplicationForm
 from onewindow.devstack.pytest_plugin import RunningServices
+from onewindow.ops.reading import BusReader
+from onewindow.runtime.vault import Keyring
 
 from .support import ops_async
 
@@ -71,6 +73,23 @@ async def dead_letter_of(
                 return line.split()[0]
         await asyncio.sleep(1)
     raise AssertionError(f"no dead letter for {key}: {listed.output if listed else ''}")
+
+
+async def records_of(services: RunningServices, key: str) -> list[Any]:
+    """Every record keyed `key` on `applications.commands`."""
+    async with BusReader(
+        services.infrastructure.kafka_bootstrap,
+        ["applications.commands"],
+        topic_prefix=services.infrastructure.topic_prefix,
+        key=key,
+        client_id="dlq-test",
+    ) as reader:
+        await reader.from_beginning()
+        return [record async for record in reader.until_end() if record.key == key.encode()]
+
+
+def _replayed(record: Any) -> bool:
+    return any(name == "x-replay-of" for name, _ in record.headers or ())
 
 
 def row_of(result: Result, first: str) -> str:
@@ -123,6 +142,12 @@ async def test_a_poison_command_is_listed_then_replayed_once_after_it_is_correct
     assert '"annual_salary_cny": "900,000 CNY"' in with_pii.stdout
     assert "personal data shown by ops dlq show" in with_pii.stderr
 
+    # The case has a key in the vault, as every case the gateway opens does.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(services.infrastructure.mongodb_url)
+    keyring = Keyring(client[f"{services.infrastructure.namespace}_vault"])
+    await keyring.create(application_id, "person-ref-of-dana", at=datetime.now(UTC))
+    await client.close()
+
     # The fix: the operator corrects the payload; the replay keeps the message's id.
     corrected = tmp_path / "corrected.json"
     corrected.write_text(command.model_dump_json())
@@ -141,6 +166,10 @@ async def test_a_poison_command_is_listed_then_replayed_once_after_it_is_correct
     assert replayed.exit_code == 0, replayed.output
     assert f"Replayed {dead_letter}" in replayed.stdout
     assert "with a corrected payload" in replayed.stdout
+    # The operator wrote the person's data in plain; the topic holds it sealed.
+    [replay] = [r for r in await records_of(services, application_id) if _replayed(r)]
+    assert b"DE JONG" not in (replay.value or b"")
+    assert b"ow:sealed:v1:" in (replay.value or b"")
     case = await gateway.wait_for(None, application_id, {"approved"})
     assert case["work_permit"]["status"] == "issued"
     assert again.exit_code == 1

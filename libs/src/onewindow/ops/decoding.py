@@ -208,7 +208,7 @@ def decode(record: Any, *, topic_prefix: str = "") -> Decoded:
         data = value.decode("utf-8", errors="replace")
         problem = problem or f"payload is not JSON: {exc}"
     if problem is None:
-        problem = _contract_problem(ce_type, value)
+        problem = contract_problem(ce_type, value)
     key = record.key.decode("utf-8", errors="replace") if record.key is not None else None
     topic = str(record.topic)
     return Decoded(
@@ -229,7 +229,9 @@ def decode(record: Any, *, topic_prefix: str = "") -> Decoded:
     )
 
 
-def _contract_problem(ce_type: str, value: bytes) -> str | None:
+def contract_problem(ce_type: str, value: bytes) -> str | None:
+    """What keeps a payload from its type's contract (None: it fits); sealed values count
+    as the stand-ins they read as without their key."""
     try:
         model = catalog.by_type(ce_type)
         if vault.is_sealed_json(value):  # sealed values (runtime.vault) read as stand-ins

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import getpass
+import json
 import logging
 import re
 import sys
@@ -89,7 +90,7 @@ class Opener:
         self.show = show
         self._client = mongo(infra) if show else None
         self._keyring = (
-            None if self._client is None else Keyring(self._client[f"{infra.db_prefix}_vault"])
+            None if self._client is None else Keyring(self._client[vault_database(infra)])
         )
 
     async def __aenter__(self) -> Opener:
@@ -104,6 +105,28 @@ class Opener:
             return message
         data = await self._keyring.unseal(message.data, message.correlation_id or None)
         return dataclasses.replace(message, data=data)
+
+
+async def sealed(infra: InfraSettings, raw: bytes, case: str | None) -> bytes:
+    """A payload an operator wrote (a corrected dead letter) with its personal fields
+    sealed under the case's key, as the services write theirs; as it is if the case has
+    no key."""
+    if not case:
+        return raw
+    client = mongo(infra)
+    try:
+        data = json.loads(raw)
+        closed = await Keyring(client[vault_database(infra)]).seal(data, case)
+    finally:
+        await client.close()
+    if closed == data:
+        return raw
+    return json.dumps(closed, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def vault_database(infra: InfraSettings) -> str:
+    """The cases' keys, as `ServiceSettings.vault_database` names them."""
+    return f"{infra.db_prefix}_vault"
 
 
 def ops_database_name(infra: InfraSettings) -> str:
