@@ -46,13 +46,6 @@ async def browser(chromium: Path, tmp_path: Path) -> AsyncIterator[BrowserContex
         await context.close()
 
 
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
-
-
 async def sign_in(page: Page, url: str, bearer: str) -> None:
     await page.goto(f"{url}/ops")
     await page.fill("#token", bearer)

@@ -49,13 +49,6 @@ async def browser(tmp_path: Path) -> AsyncIterator[BrowserContext]:
         yield context
 
 
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
-
-
 async def precheck(page: Page) -> None:
     await page.click("#run-precheck")
     await expect(page.locator("#precheck")).to_be_visible(timeout=30_000)

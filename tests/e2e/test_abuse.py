@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import httpx
@@ -21,13 +20,6 @@ OPEN_STREAMS = 5  # the gateway's default cap per account
 TODAY = local_today(SystemClock())
 ATTEMPTS = 1_000
 IDLE_S = 10.0
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def database_commands(http: httpx.AsyncClient) -> int:

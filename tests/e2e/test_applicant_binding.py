@@ -12,27 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from onewindow.cli.seeding import Gateway, Person, auth
-from onewindow.devstack.pytest_plugin import RunningServices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 TODAY = date.today()
 RECENT = TODAY - timedelta(days=30)
 FINAL = {"approved", "refused", "withdrawn"}
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def listed(gateway: Gateway, headers: dict[str, str], application_id: str) -> bool:

@@ -6,14 +6,13 @@ import asyncio
 import copy
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from onewindow.cli.seeding import Gateway, Person, auth
-from onewindow.devstack.pytest_plugin import RunningServices
 from onewindow.runtime.validation.mrz import build_td3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -21,13 +20,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 TODAY = date.today()
 PROBLEMS = "https://onewindow.example/problems/"
 Body = dict[str, Any]
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 def with_mrz(body: Body, corrupt: bool) -> Body:

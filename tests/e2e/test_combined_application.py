@@ -8,7 +8,6 @@ import email
 import email.policy
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -25,13 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 # appeal deadline below is 60 days after the Shanghai date of the decision.
 TODAY = local_today(SystemClock())
 RECENT = TODAY - timedelta(days=30)
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 def _plain_text(path: Path) -> tuple[str, str]:

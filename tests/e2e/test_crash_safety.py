@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -18,13 +17,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.integration]
 
 CASES = 20
 TODAY = date.today()
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def issued_numbers(services: RunningServices, service: str, ids: list[str]) -> list[str]:

@@ -80,13 +80,6 @@ class Minted:
         return body
 
 
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
-
-
 async def register(gateway: Gateway, person: Person, kinds: tuple[str, ...]) -> None:
     """A clerk records the employer and the certificates, under ids that do not name the
     passport (the seeding's ids do, which would be found everywhere a case cites them)."""

@@ -5,14 +5,12 @@ its own OS process."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from onewindow.cli.seeding import Gateway, Person
-from onewindow.devstack.pytest_plugin import RunningServices
 from onewindow.runtime.clock import SystemClock, local_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -20,13 +18,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 # The date the services count (Shanghai), whatever the machine's time zone.
 TODAY = local_today(SystemClock())
 RECENT = TODAY - timedelta(days=30)
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def record_certificate(

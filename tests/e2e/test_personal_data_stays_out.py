@@ -22,7 +22,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -602,13 +602,6 @@ def log_files(services: RunningServices) -> list[Path]:
     files = [managed.log_file for managed in services.processes.values()]
     mailsink = Managed(f"{services.infrastructure.namespace}-mailsink").log_file
     return [*files, *([mailsink] if mailsink.exists() else [])]
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def test_no_submitted_personal_value_reaches_a_log_a_dead_letter_or_an_operators_view(

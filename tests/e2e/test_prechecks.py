@@ -11,7 +11,7 @@ assessment), so a rule changed there changes both.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from onewindow.cli.seeding import Gateway, Person, new_uscc
-from onewindow.devstack.pytest_plugin import RunningServices
 from onewindow.runtime.clock import SystemClock, local_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -111,13 +110,6 @@ ROWS = [
         codes=frozenset({("identity", "employer_not_registered")}),
     ),
 ]
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def seeded(gateway: Gateway, row: Row) -> tuple[Person, Body]:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import AsyncIterator
 
 import pytest
 
 from onewindow.cli.seeding import Gateway, Person
-from onewindow.devstack.pytest_plugin import RunningServices
 from onewindow.runtime.clock import SystemClock, local_today
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -21,13 +19,6 @@ TODAY = local_today(SystemClock())
 # A health certificate scanned to PDF: the gateway judges it by its first bytes.
 SCAN = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + os.urandom(400 * 1024) + b"\n%%EOF\n"
 FINAL = {"approved", "refused", "withdrawn"}
-
-
-@pytest.fixture
-async def gateway(services: RunningServices) -> AsyncIterator[Gateway]:
-    client = Gateway(services.gateway)
-    yield client
-    await client.close()
 
 
 async def submitted_with_an_uploaded_health_certificate(gateway: Gateway, person: Person) -> str:
