@@ -18,7 +18,7 @@ from typing import Any
 
 from onewindow.contracts import catalog
 from onewindow.contracts.envelope import InvalidEnvelope, parse_headers
-from onewindow.contracts.message import Command
+from onewindow.contracts.message import Command, Message
 from onewindow.contracts.topics import DLQ_SUFFIX
 from onewindow.ops.redaction import HIDDEN, visible
 from onewindow.ops.redaction import REDACTED as REDACTED
@@ -208,7 +208,7 @@ def decode(record: Any, *, topic_prefix: str = "") -> Decoded:
         data = value.decode("utf-8", errors="replace")
         problem = problem or f"payload is not JSON: {exc}"
     if problem is None:
-        problem = contract_problem(ce_type, value)
+        problem = _contract_problem(ce_type, value)
     key = record.key.decode("utf-8", errors="replace") if record.key is not None else None
     topic = str(record.topic)
     return Decoded(
@@ -229,17 +229,24 @@ def decode(record: Any, *, topic_prefix: str = "") -> Decoded:
     )
 
 
-def contract_problem(ce_type: str, value: bytes) -> str | None:
-    """What keeps a payload from its type's contract (None: it fits); sealed values count
-    as the stand-ins they read as without their key."""
+def _contract_problem(ce_type: str, value: bytes) -> str | None:
     try:
         model = catalog.by_type(ce_type)
-        if vault.is_sealed_json(value):  # sealed values (runtime.vault) read as stand-ins
+    except catalog.UnknownMessageType:
+        return f"unknown type {ce_type}"
+    refusal = contract_refusal(model, value)
+    return None if refusal is None else "does not match the contract: " + refusal
+
+
+def contract_refusal(model: type[Message], value: bytes) -> str | None:
+    """Why `model` refuses a payload, by field paths and error types (never the values),
+    None if it accepts it; sealed values (runtime.vault) count as the stand-ins they read
+    as without their key."""
+    try:
+        if vault.is_sealed_json(value):
             model.model_validate(vault.unseal(json.loads(value), "", None))
         else:
             model.model_validate_json(value)
-    except catalog.UnknownMessageType:
-        return f"unknown type {ce_type}"
     except ValueError as exc:  # pydantic's ValidationError: its text would quote the values
-        return "does not match the contract: " + safe_description(exc)
+        return safe_description(exc)
     return None

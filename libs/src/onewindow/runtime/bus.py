@@ -12,7 +12,6 @@ as the broker being away (the gateway answers 503 with `Retry-After`).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 
 from aiokafka.errors import KafkaTimeoutError
@@ -43,11 +42,11 @@ class CommandBus:
         topic = self.topic_prefix + topic_of(command).name
         headers = {name: value.decode("utf-8") for name, value in build_headers(envelope)}
         # Its personal data sealed under the case's key, as the outbox relay's records are.
-        payload = await vault.seal_payload(command.model_dump(mode="json"), envelope.correlation_id)
+        payload = await vault.dump(command, envelope.correlation_id)
         try:
             await asyncio.wait_for(
                 self.broker.publish(
-                    json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode(),
+                    payload.encode("utf-8"),
                     topic,
                     key=key.encode("utf-8"),
                     headers=headers,

@@ -27,7 +27,6 @@ since the unique `_id` still refuses a stale writer (the conflict drops the entr
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -328,12 +327,14 @@ class EventStore:
         sealed_with = logs.correlation_id.get() or next(
             (item.envelope.correlation_id for item in outbox), None
         )
+        stored = await vault.seal_payload(plain, sealed_with)
         doc: dict[str, Any] = {
             "_id": commit_id(stream, version),
             "stream": stream,
             "version": version,
-            "events": await vault.seal_payload(plain, sealed_with),
-            "sealed_with": sealed_with,
+            "events": stored,
+            # Named only when something was sealed: a load opens only such commits.
+            "sealed_with": None if stored is plain else sealed_with,
             "outbox": entries,
             "outbox_pending": bool(entries),
             "handled": [handled_message_id] if handled_message_id is not None else [],
@@ -393,15 +394,12 @@ class EventStore:
 
 
 async def _entry(item: Outgoing) -> dict[str, Any]:
-    payload = await vault.seal_payload(
-        item.message.model_dump(mode="json"), item.envelope.correlation_id
-    )
     return {
         "id": item.envelope.id,
         "topic": item.topic,
         "key": item.key,
         "type": item.envelope.type,
-        "payload": json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        "payload": await vault.dump(item.message, item.envelope.correlation_id),
         # With the trace context and the flow's beginning of the message being handled.
         "headers": telemetry.carried(
             {name: value.decode("utf-8") for name, value in build_headers(item.envelope)}

@@ -177,7 +177,7 @@ class Keyring:
         return await self.erasures.find_one({"_id": person}, {"_id": 1}) is not None
 
     async def seal(self, value: Any, key_id: str | None) -> Any:
-        """`value` sealed under the key of `key_id` (as is if the case has no key)."""
+        """`value` sealed under the key of `key_id` (`value` itself if the case has no key)."""
         key = None if key_id is None else await self.key(key_id)
         return value if key is None or key_id is None else seal(value, key_id, key)
 
@@ -207,7 +207,8 @@ def installed() -> Keyring | None:
 
 
 async def seal_payload(value: Any, key_id: str | None) -> Any:
-    """`value` sealed with this process's vault (as is where none is installed)."""
+    """`value` sealed with this process's vault (`value` itself where none is installed or
+    the case has no key)."""
     return value if _installed is None else await _installed.seal(value, key_id)
 
 
@@ -216,6 +217,19 @@ async def unseal_payload(value: Any, key_id: str | None) -> Any:
     if _installed is None:
         return unseal(value, "", None)
     return await _installed.unseal(value, key_id)
+
+
+async def dump(message: BaseModel, case: str | None) -> str:
+    """A message's JSON as it is written to a topic or an outbox: its personal fields
+    sealed under the key of `case` (the message as it is where the case has none)."""
+    data = message.model_dump(mode="json")
+    closed = await seal_payload(data, case)
+    return message.model_dump_json() if closed is data else to_json(closed)
+
+
+def to_json(value: Any) -> str:
+    """Compact JSON, as pydantic writes a message."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 async def read(model: type[M], raw: bytes, case: str | None) -> M:

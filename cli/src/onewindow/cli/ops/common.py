@@ -22,7 +22,7 @@ from onewindow.ops.decoding import Decoded
 from onewindow.runtime.logs import JsonFormatter
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.settings import InfraSettings
-from onewindow.runtime.vault import Keyring
+from onewindow.runtime.vault import Keyring, to_json
 
 T = TypeVar("T")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -119,9 +119,7 @@ async def sealed(infra: InfraSettings, raw: bytes, case: str | None) -> bytes:
         closed = await Keyring(client[vault_database(infra)]).seal(data, case)
     finally:
         await client.close()
-    if closed == data:
-        return raw
-    return json.dumps(closed, separators=(",", ":"), ensure_ascii=False).encode()
+    return raw if closed is data else to_json(closed).encode("utf-8")
 
 
 def vault_database(infra: InfraSettings) -> str:

@@ -33,7 +33,7 @@ from onewindow.cli.ops.dlq_actions import record_discard, replay_dead_letter
 from onewindow.contracts import catalog
 from onewindow.contracts.topics import DLQ_SUFFIX, REGISTRY
 from onewindow.ops.deadletters import DeadLetterId, actions_by_id
-from onewindow.ops.decoding import Decoded, contract_problem, decode
+from onewindow.ops.decoding import Decoded, contract_refusal, decode
 from onewindow.ops.reading import BusReader
 
 dlq = typer.Typer(help="Dead letters: list, show, replay once, discard with a reason.")
@@ -185,14 +185,13 @@ def _corrected(message: Decoded, path: Path) -> bytes:
     """A corrected payload from a file: JSON that the message's contract accepts."""
     raw = path.read_bytes()
     try:
-        catalog.by_type(message.ce_type)
+        model = catalog.by_type(message.ce_type)
     except catalog.UnknownMessageType:
         raise typer.BadParameter(
             f"{message.ce_type} is not a known type", param_hint="--payload"
         ) from None
-    problem = contract_problem(message.ce_type, raw)
-    if problem is not None:
-        refusal = problem.removeprefix("does not match the contract: ")
+    refusal = contract_refusal(model, raw)
+    if refusal is not None:
         raise typer.BadParameter(f"the contract refuses it: {refusal}", param_hint="--payload")
     return raw
 

@@ -25,7 +25,6 @@ from onewindow.gateway.domain.idempotency import Claim, StoredResponse
 from onewindow.gateway.domain.ownership import CaseOwner
 
 Document = dict[str, Any]
-ISSUED = frozenset({"issued", "revoked"})  # permit statuses of a permit that was issued
 
 
 class IdempotencyRecords:
@@ -144,14 +143,17 @@ class CaseOwners:
             return None
         return {"holder": document["holder"], "cited": document.get("cited", [])}
 
-    async def forget_evidence(self, application_id: str) -> list[str]:
-        """Remove whose passport a case named and what it cited (an erasure); the ids of
-        the uploads it cited, to delete them too."""
-        document = await self.cases.find_one({"_id": application_id}) or {}
+    async def forget_evidence(self, application_id: str) -> tuple[CaseOwner | None, list[str]]:
+        """Remove whose passport a case named and what it cited (an erasure); the case's
+        owners and the ids of the uploads it cited, to delete those too."""
+        document = await self.cases.find_one({"_id": application_id})
+        if document is None:
+            return None, []
         await self.cases.update_one(
             {"_id": application_id}, {"$unset": {"holder": "", "cited": ""}}
         )
-        return [str(c["upload_id"]) for c in document.get("cited", []) if c.get("upload_id")]
+        cited = [str(c["upload_id"]) for c in document.get("cited", []) if c.get("upload_id")]
+        return _owner(application_id, document), cited
 
     async def record_extension(self, extension_id: str, owner: CaseOwner, **facts: Any) -> None:
         """Record who asked for an extension: the owners of the permit's case."""
@@ -197,21 +199,18 @@ class CaseFacts:
             statuses.append(str((view or {}).get("status") or "requested"))
         return statuses
 
-    async def last_permit_expiry(self, application_id: str) -> date | None:
-        """The later end of the case's issued permits (after any extension; a revoked one
-        counts as issued), None if it issued none (a reservation that lapsed or was
-        cancelled is no permit)."""
+    async def standing(self, application_id: str) -> tuple[str | None, list[tuple[str, date]]]:
+        """A case's status (None before the read model shows it) and its permits' status
+        and end (after any extension), as the read model shows them."""
         sides = ("work_permit", "residence_permit")
-        fields = {f"{side}.{name}": True for side in sides for name in ("status", "valid_until")}
+        fields = {"status": True} | dict.fromkeys(sides, True)
         document = await self.views.find_one({"_id": application_id}, fields) or {}
-        ends = [
-            date.fromisoformat(permit["valid_until"])
+        permits = [
+            (str(permit.get("status")), date.fromisoformat(permit["valid_until"]))
             for side in sides
-            if (permit := document.get(side))
-            and permit.get("status") in ISSUED
-            and permit.get("valid_until")
+            if (permit := document.get(side)) and permit.get("valid_until")
         ]
-        return max(ends, default=None)
+        return document.get("status"), permits
 
     async def case_of_permit(self, work_permit_number: str) -> str | None:
         document = await self.permits.find_one({"_id": work_permit_number})

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RETENTION_YEARS = 5
 FINAL_EXTENSION = frozenset({"approved", "refused"})
+ISSUED = frozenset({"issued", "revoked"})  # statuses of a permit that was issued
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,7 @@ class Erasure:
         for application_id in cases:
             await self._check(application_id, today)
         for application_id in cases:
-            owner = await self.owners.of_case(application_id)
-            cited = await self.owners.forget_evidence(application_id)
+            owner, cited = await self.owners.forget_evidence(application_id)
             await self.uploads.remove(cited, applicant=owner.applicant_sub if owner else None)
         await self.keyring.destroy(person, cases, by=officer.sub, at=self.clock.now())
         log.info(
@@ -84,7 +84,7 @@ class Erasure:
         return Erased(cases=len(cases))
 
     async def _check(self, application_id: str, today: date) -> None:
-        status = await self.facts.status(application_id)
+        status, permits = await self.facts.standing(application_id)
         if status not in FINAL_STATUSES:
             raise PersonHasOpenCase(
                 f"Application {application_id} is still open ({status or 'new'})."
@@ -94,13 +94,15 @@ class Erasure:
                 raise PersonHasOpenCase(
                     f"An extension of application {application_id} is under way."
                 )
-        last = await self.facts.last_permit_expiry(application_id)
-        if last is not None:
+        # A reservation that lapsed or was cancelled is no permit; a revoked one was issued.
+        ends = [valid_until for permit, valid_until in permits if permit in ISSUED]
+        if ends:
+            last = max(ends)
             retained_until = _years_after(last, RETENTION_YEARS)
             if today <= retained_until:
                 raise PersonInRetention(
                     f"A permit of application {application_id} expires on {last}; its records "
-                    f"are kept until {retained_until}.",
+                    f"are kept until {retained_until}."
                 )
 
 
