@@ -89,6 +89,27 @@ async def test_a_held_delivery_is_neither_due_nor_claimable_until_its_lease_laps
     assert [a["owner"] for a in await log.attempts_of(delivery.id)] == ["crashed", "r2"]
 
 
+async def test_a_delivery_recorded_held_is_attempt_1_and_after_its_lease_a_claim_is_attempt_2(
+    log: DeliveryLog,
+) -> None:
+    delivery = a_delivery()
+    assert await log.record(delivery, owner="recorder", lease_until=NOW + LEASE)
+    # Held by its recorder: not due, and nobody else can claim it before the lease lapses.
+    assert delivery.id not in await log.due(NOW + timedelta(seconds=5), 1000)
+    assert await log.claim(delivery.id, owner="r2", now=NOW, lease=LEASE) is None
+    later = NOW + LEASE + timedelta(seconds=1)
+    claims = await asyncio.gather(
+        *(log.claim(delivery.id, owner=f"r{n}", now=later, lease=LEASE) for n in range(4))
+    )
+    holders = [c for c in claims if c is not None]
+    assert len(holders) == 1
+    assert holders[0].attempts == 2
+    owners = [a["owner"] for a in await log.attempts_of(delivery.id)]
+    assert owners[0] == "recorder"
+    assert len(owners) == 2
+    assert owners[1] in {f"r{n}" for n in range(4)}
+
+
 async def test_a_rescheduled_delivery_waits_for_its_time_and_a_settled_one_is_done(
     log: DeliveryLog,
 ) -> None:

@@ -94,7 +94,7 @@ def build(
         broker,
         mongo,
         on_start=[ensure_indexes],
-        on_stop=[http.aclose],
+        on_stop=[http.aclose, mailer.close],
         background=[dispatcher.run, relay.run],
     )
     return Notifications(host, intake, dispatcher, relay, deliveries, store)

@@ -11,7 +11,10 @@ trials. An insert under a unique `_id` has exactly one winner everywhere:
 - attempt *n* of a delivery is the document `<delivery id>#<n>` in
   `delivery_attempts`; whoever inserts it holds the delivery until its
   `lease_until`. A claimant that crashed lets the lease lapse, and the next
-  claimant counts its attempt and inserts *n + 1*.
+  claimant counts its attempt and inserts *n + 1*;
+- a delivery recorded already held by its recorder (the intake attempts it at once)
+  holds attempt 1 by that same insert: the delivery document says so (`first_claim`),
+  and claimants start at attempt 2, so the fast path writes one document, not two.
 
 The delivery document mirrors the latest claim (`owner`, `lease_until`,
 `attempts`) so the look for due deliveries can skip held ones.
@@ -93,7 +96,9 @@ async def _opened(doc: dict[str, Any]) -> Delivery:
 
 
 def _from_document(doc: dict[str, Any]) -> Delivery:
-    fields = {k: v for k, v in doc.items() if k not in {"_id", "owner", "lease_until"}}
+    fields = {
+        k: v for k, v in doc.items() if k not in {"_id", "owner", "lease_until", "first_claim"}
+    }
     fields["cause"] = Cause(**_aware_all(fields["cause"]))
     return Delivery(id=str(doc["_id"]), **_aware_all(fields))
 
@@ -159,21 +164,14 @@ class DeliveryLog:
         """
         doc = await _sealed(delivery)
         if owner is not None:
-            doc.update(owner=owner, lease_until=lease_until, attempts=1)
+            # Attempt 1 is this insert's: no claimant can take it (they count from
+            # `attempts`), so it needs no document of its own in `delivery_attempts`.
+            first = {"owner": owner, "claimed_at": delivery.created_at, "lease_until": lease_until}
+            doc.update(owner=owner, lease_until=lease_until, attempts=1, first_claim=first)
         try:
             await self.deliveries.insert_one(doc)
         except DuplicateKeyError:
             return False
-        if owner is not None:
-            await self.attempts.insert_one(
-                {
-                    "_id": attempt_id(delivery.id, 1),
-                    "delivery_id": delivery.id,
-                    "owner": owner,
-                    "claimed_at": delivery.created_at,
-                    "lease_until": lease_until,
-                }
-            )
         return True
 
     async def get(self, delivery_id: str) -> Delivery | None:
@@ -279,9 +277,14 @@ class DeliveryLog:
         )
 
     async def attempts_of(self, delivery_id: str) -> list[dict[str, Any]]:
-        """The attempt records of a delivery (owner, claimed_at, lease_until), in order."""
+        """The attempt records of a delivery (owner, claimed_at, lease_until), in order; the
+        first is the delivery's own when it was recorded held (`record` with an owner)."""
+        delivery = await self.deliveries.find_one({"_id": delivery_id}, {"first_claim": True})
+        first = [delivery["first_claim"]] if delivery and delivery.get("first_claim") else []
         cursor = self.attempts.find({"delivery_id": delivery_id}, {"_id": False})
-        return sorted([doc async for doc in cursor], key=lambda doc: doc["claimed_at"])
+        claims = [{"delivery_id": delivery_id, **claim} for claim in first]
+        claims += [doc async for doc in cursor]
+        return sorted(claims, key=lambda doc: doc["claimed_at"])
 
     async def of_event(self, event_id: str) -> list[Delivery]:
         """Every delivery an event caused (for operators and tests)."""

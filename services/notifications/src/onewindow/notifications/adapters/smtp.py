@@ -1,4 +1,10 @@
-"""E-mail delivery over SMTP with aiosmtplib: one message, one recipient, one connection.
+"""E-mail delivery over SMTP with aiosmtplib: one message and one recipient per transaction.
+
+Connections are kept open and reused (up to `IDLE_KEPT` idle ones): connecting, the
+greeting, `EHLO`, STARTTLS and the login cost more than sending a notice, for the
+mailer and for the server. A connection is kept only after a message went through on
+it; any failure closes it. A kept connection the server has dropped meanwhile (its idle
+time-out) is found at the first command and the message goes on a fresh one.
 
 The `Message-ID` header is the delivery's deterministic id, so a message sent
 again after a crash (sent, but not yet recorded) carries the same id as the first
@@ -16,6 +22,9 @@ import aiosmtplib
 
 from onewindow.notifications.domain.delivery import DeliveryFailure, redact, smtp_failure
 from onewindow.notifications.settings import SmtpTls
+
+# Idle connections kept for reuse (the dispatcher's concurrency bounds those in use).
+IDLE_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -70,21 +79,13 @@ class SmtpMailer:
         self.sender = sender
         self._username, self._password = username, password
         self._timeout_s = timeout_s
+        self._idle: list[aiosmtplib.SMTP] = []
 
     async def send(self, mail: Mail, *, now: datetime) -> None:
         """Hand `mail` to the server. Raises `DeliveryFailure` (permanent for 5xx)."""
         message = compose(mail, sender=self.sender, date=now)
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.host,
-                port=self.port,
-                username=self._username,
-                password=self._password,
-                use_tls=self.tls == "tls",
-                start_tls=self.tls == "starttls",
-                timeout=self._timeout_s,
-            )
+            await self._send(message)
         except aiosmtplib.SMTPRecipientsRefused as refused:
             codes = [r.code for r in refused.recipients]
             code = max(codes) if codes else None
@@ -98,6 +99,54 @@ class SmtpMailer:
             ) from None
         except (aiosmtplib.SMTPException, OSError) as away:
             raise smtp_failure(None, f"{type(away).__name__}: {_first_line(away)}") from None
+
+
+    async def _send(self, message: EmailMessage) -> None:
+        while self._idle:
+            kept = self._idle.pop()
+            if not kept.is_connected:
+                continue
+            try:
+                await kept.send_message(message)
+            except aiosmtplib.SMTPServerDisconnected:
+                kept.close()  # dropped while idle: the message goes on a fresh connection
+                break
+            except BaseException:
+                kept.close()
+                raise
+            self._keep(kept)
+            return
+        client = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self._username,
+            password=self._password,
+            use_tls=self.tls == "tls",
+            start_tls=self.tls == "starttls",
+            timeout=self._timeout_s,
+        )
+        try:
+            await client.connect()
+            await client.send_message(message)
+        except BaseException:
+            client.close()
+            raise
+        self._keep(client)
+
+    def _keep(self, client: aiosmtplib.SMTP) -> None:
+        if len(self._idle) < IDLE_KEPT:
+            self._idle.append(client)
+        else:
+            client.close()
+
+    async def close(self) -> None:
+        """Say goodbye on every kept connection (the process is stopping)."""
+        idle, self._idle = self._idle, []
+        for client in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
 
 
 def _first_line(error: BaseException) -> str:
