@@ -100,7 +100,6 @@ class SmtpMailer:
         except (aiosmtplib.SMTPException, OSError) as away:
             raise smtp_failure(None, f"{type(away).__name__}: {_first_line(away)}") from None
 
-
     async def _send(self, message: EmailMessage) -> None:
         while self._idle:
             kept = self._idle.pop()
