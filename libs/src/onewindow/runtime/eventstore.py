@@ -26,8 +26,7 @@ since the unique `_id` still refuses a stale writer (the conflict drops the entr
 
 from __future__ import annotations
 
-import asyncio
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,9 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from onewindow.contracts import catalog
 from onewindow.contracts.envelope import Envelope, build_headers, deterministic_id, new_envelope
@@ -45,11 +42,7 @@ from onewindow.contracts.message import Message
 from onewindow.runtime import logs, ownership, telemetry, vault
 from onewindow.runtime.clock import Clock, SystemClock
 from onewindow.runtime.event_types import stored_name
-from onewindow.runtime.mongo import DUPLICATE_KEY
-
-# Commits one group write carries at most (FerretDB and MongoDB take far more; this
-# bounds the latency one write adds to the callers queued behind it).
-GROUP_LIMIT = 500
+from onewindow.runtime.mongo import DUPLICATE_KEY, Grouped, insert_all
 
 
 class ConcurrencyConflict(Exception):
@@ -152,50 +145,6 @@ def commit_id(stream: str, version: int) -> str:
     return f"{stream}#{version}"
 
 
-class _GroupWriter:
-    """Inserts documents with as few `insert_many` calls as the load allows.
-
-    `insert(doc)` queues a document and waits until it is written; while one write is
-    under way, everything queued meanwhile waits for the next, which takes it all (up to
-    `GROUP_LIMIT`). Returns None, or the error code the server gave that document.
-    """
-
-    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
-        self._collection = collection
-        self._queue: deque[tuple[dict[str, Any], asyncio.Future[int | None]]] = deque()
-        self._writing: asyncio.Task[None] | None = None
-
-    async def insert(self, doc: dict[str, Any]) -> int | None:
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._queue.append((doc, future))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._queue:
-            taken = [self._queue.popleft() for _ in range(min(GROUP_LIMIT, len(self._queue)))]
-            await self._write(taken)
-
-    async def _write(self, taken: list[tuple[dict[str, Any], asyncio.Future[int | None]]]) -> None:
-        codes: list[int | None] = [None] * len(taken)
-        try:
-            await self._collection.insert_many([doc for doc, _ in taken], ordered=False)
-        except BulkWriteError as exc:
-            for error in exc.details.get("writeErrors", []):
-                codes[int(error["index"])] = int(error.get("code", -1))
-        except BaseException as exc:
-            for _, future in taken:
-                if not future.done():
-                    future.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
-            return
-        for (_, future), code in zip(taken, codes, strict=True):
-            if not future.done():
-                future.set_result(code)
-
-
 class EventStore:
     """Loads and appends streams of commits in one collection.
 
@@ -218,7 +167,7 @@ class EventStore:
         self._watchers: list[Callable[[PendingCommit], None]] = []
         self._seen: OrderedDict[str, Stream] = OrderedDict()
         self.cache_streams = cache_streams
-        self._writer = _GroupWriter(self.commits)
+        self._writer = Grouped(insert_all(self.commits))
         ownership.register(self)
 
     async def ensure_indexes(self) -> None:
@@ -340,7 +289,7 @@ class EventStore:
             "handled": [handled_message_id] if handled_message_id is not None else [],
             "recorded_at": now,
         }
-        error = await self._writer.insert(doc)
+        error = await self._writer(doc)
         if error == DUPLICATE_KEY:
             self.forget(stream)
             raise ConcurrencyConflict(stream, expected_version)

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, Generic, TypeVar
 
 from prometheus_client import Counter
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous import topology
-from pymongo.errors import AutoReconnect
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import AutoReconnect, BulkWriteError
 from pymongo.topology_shared import _ErrorContext
 
 DUPLICATE_KEY = 11000
 # Commands one process has under way at once (see `make_client`).
 MAX_IN_FLIGHT = 8
+# Items one group write carries at most (FerretDB and MongoDB take far more; this bounds
+# the latency one write adds to the callers queued behind it).
+GROUP_LIMIT = 500
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 # Every database command this process sends, by command name (on each service's /metrics):
@@ -93,3 +102,61 @@ def make_client(url: str) -> AsyncMongoClient[dict[str, Any]]:
         tz_aware=True,
         event_listeners=[_CountCommands()],
     )
+
+
+class Grouped(Generic[T, R]):
+    """Group commit: one database command for whatever callers queued meanwhile.
+
+    `await grouped(item)` queues `item` and waits for its own result. While one call of
+    `write` is under way, everything queued meanwhile waits for the next, which takes it
+    all (up to `GROUP_LIMIT`): alone, a caller pays one command as before; under load, one
+    command carries many. `write` returns one result per item, in order; if it raises,
+    every item of that call gets the error.
+    """
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[Sequence[R]]]) -> None:
+        self._write = write
+        self._queue: deque[tuple[T, asyncio.Future[R]]] = deque()
+        self._writing: asyncio.Task[None] | None = None
+
+    async def __call__(self, item: T) -> R:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, future))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            taken = [self._queue.popleft() for _ in range(min(GROUP_LIMIT, len(self._queue)))]
+            try:
+                results = await self._write([item for item, _ in taken])
+            except BaseException as exc:
+                for _, future in taken:
+                    if not future.done():
+                        future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for (_, future), result in zip(taken, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+def insert_all(
+    collection: AsyncCollection[dict[str, Any]],
+) -> Callable[[list[dict[str, Any]]], Awaitable[list[int | None]]]:
+    """A `Grouped` write that inserts documents with one unordered `insert_many`: each
+    document's result is None, or the error code the server gave it (one duplicate key
+    fails only its own document)."""
+
+    async def write(docs: list[dict[str, Any]]) -> list[int | None]:
+        codes: list[int | None] = [None] * len(docs)
+        try:
+            await collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            for error in exc.details.get("writeErrors", []):
+                codes[int(error["index"])] = int(error.get("code", -1))
+        return codes
+
+    return write

@@ -8,6 +8,7 @@ the same event handled by two replicas, records each delivery once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -63,11 +64,10 @@ class Intake:
         """Record the deliveries `message` calls for (none for events nobody is told of)."""
         if isinstance(message, ApplicationReceived):
             await self._employers.remember(message.application_id, message.employer_uscc)
-        recorded = [
-            held
-            for delivery in await self.deliveries_for(message, envelope)
-            if (held := await self._record(delivery)) is not None
-        ]
+        # Recorded together: one event's deliveries go to the database in one insert.
+        deliveries = await self.deliveries_for(message, envelope)
+        outcomes = await asyncio.gather(*(self._record(delivery) for delivery in deliveries))
+        recorded = [held for held in outcomes if held is not None]
         if recorded:
             self._on_recorded(recorded)
 
