@@ -20,8 +20,12 @@ from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
-from onewindow.runtime.service_tokens import ServiceCredentialVerifier, checked_service_secret
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.service_tokens import (
+    ServiceCredentialSettings,
+    ServiceCredentialVerifier,
+    checked_service_secret,
+)
+from onewindow.runtime.settings import ServiceSettings, narrowed
 
 # How often lapsed reservations are looked for; a lapse is noticed at most this late.
 EXPIRY_SCAN_INTERVAL_S = 30.0
@@ -44,6 +48,7 @@ def no_routes(
 class PermitBootstrap(Generic[PolicyT]):
     """Called with a service's settings, it returns the service's HTTP app."""
 
+    settings: type[ServiceCredentialSettings]
     service: type[PermitService[Any, PolicyT]]
     published_policies: Callable[[], PolicyBook[PolicyT]]
     # The service's own HTTP routes over its use cases (its assessment preview).
@@ -63,6 +68,7 @@ class PermitBootstrap(Generic[PolicyT]):
         Raises `InsecureServiceSecret` outside development with the development service
         secret.
         """
+        settings = narrowed(settings, self.settings)
         credentials = ServiceCredentialVerifier(
             checked_service_secret(settings),
             audience=settings.service_name,

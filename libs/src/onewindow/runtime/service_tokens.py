@@ -61,19 +61,16 @@ class InsecureServiceSecret(RuntimeError):
     """Anyone could mint this deployment's service credentials: the service refuses to start."""
 
 
-def checked_service_secret(settings: ServiceSettings) -> str:
-    """The deployment's service secret (from the environment unless `settings` carry it).
+def checked_service_secret(settings: ServiceCredentialSettings) -> str:
+    """The deployment's service secret.
 
     Outside development, raises `InsecureServiceSecret` for the published development
     secret or a secret shorter than 32 bytes.
     """
-    config = (
-        settings if isinstance(settings, ServiceCredentialSettings) else ServiceCredentialSettings()
-    )
-    secret = config.service_secret.get_secret_value()
-    if config.environment == DEVELOPMENT:
+    secret = settings.service_secret.get_secret_value()
+    if settings.environment == DEVELOPMENT:
         return secret
-    refusal = f"refusing to start in {config.environment!r} (ONEWINDOW_ENV): "
+    refusal = f"refusing to start in {settings.environment!r} (ONEWINDOW_ENV): "
     if secret == DEVELOPMENT_SERVICE_SECRET:
         raise InsecureServiceSecret(
             refusal + "the development service secret is public: set ONEWINDOW_SERVICE_SECRET "

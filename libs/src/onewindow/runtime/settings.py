@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -88,3 +88,17 @@ class ServiceSettings(InfraSettings):
     def topic(self, name: str) -> str:
         """The full name of a registry topic in this deployment."""
         return self.topic_prefix + name
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def narrowed(settings: ServiceSettings, cls: type[S]) -> S:
+    """`settings` as the service's own settings class `cls`: themselves when they are one;
+    else a `cls` built as the service's process builds one (its own fields from the
+    environment, under its prefix), the values the caller set on `settings` taking
+    precedence. Only values set are carried over, never `settings`' defaults, so generic
+    `ServiceSettings` do not lend the service their name, port and database."""
+    if isinstance(settings, cls):
+        return settings
+    return cls(**settings.model_dump(exclude_unset=True))

@@ -16,7 +16,7 @@ from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.settings import ServiceSettings, narrowed
 from onewindow.runtime.subscriber import subscribe
 
 GROUP = "applications"
@@ -30,7 +30,7 @@ READS = (
 
 def bootstrap(settings: ServiceSettings) -> FastAPI:
     """The saga service: subscriptions, outbox relay and deadline timer in one process."""
-    assert isinstance(settings, ApplicationsSettings)
+    settings = narrowed(settings, ApplicationsSettings)
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     mongo = make_client(settings.mongodb_url)
     db = mongo[settings.database_name]

@@ -50,7 +50,7 @@ from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.problems import PROBLEM_BASE
 from onewindow.runtime.service_tokens import ServiceCredentials, checked_service_secret
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.settings import ServiceSettings, narrowed
 from onewindow.runtime.subscriber import subscribe
 
 ROUTERS: list[APIRouter] = [
@@ -96,11 +96,7 @@ def bootstrap(
     Outside development, raises `InsecureConfiguration` for the development signing key or
     no issuer, and `InsecureServiceSecret` for the development service secret.
     """
-    config = (
-        settings
-        if isinstance(settings, GatewaySettings)
-        else GatewaySettings(**settings.model_dump())
-    )
+    config = narrowed(settings, GatewaySettings)
     clock = clock or clock_from_env()
     service_secret = checked_service_secret(config)
     credentials = ServiceCredentials(service_secret, caller=config.service_name)

@@ -18,18 +18,12 @@ from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
 from onewindow.runtime.service_tokens import ServiceCredentialVerifier, checked_service_secret
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.settings import ServiceSettings, narrowed
 
 log = logging.getLogger(__name__)
 
 # The services that call the registry's internal API.
 REGISTRY_CALLERS = ("gateway",)
-
-
-def _identity_settings(settings: ServiceSettings) -> IdentitySettings:
-    if isinstance(settings, IdentitySettings):
-        return settings
-    return IdentitySettings.model_validate(settings.model_dump(exclude_unset=True))
 
 
 def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
@@ -38,7 +32,7 @@ def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastA
 
     Raises `InsecureServiceSecret` outside development with the development service secret.
     """
-    config = _identity_settings(settings)
+    config = narrowed(settings, IdentitySettings)
     credentials = ServiceCredentialVerifier(
         checked_service_secret(config), audience=config.service_name, callers=REGISTRY_CALLERS
     )

@@ -24,7 +24,7 @@ from onewindow.runtime.host import ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client as make_mongo_client
 from onewindow.runtime.outbox import OutboxRelay
-from onewindow.runtime.settings import ServiceSettings
+from onewindow.runtime.settings import ServiceSettings, narrowed
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,4 @@ def build(
 
 def bootstrap(settings: ServiceSettings) -> FastAPI:
     """The service's HTTP app, with its broker, database, delivery loop and relay."""
-    if not isinstance(settings, NotificationsSettings):
-        settings = NotificationsSettings.model_validate(settings.model_dump())
-    return build(settings).host.build_app()
+    return build(narrowed(settings, NotificationsSettings)).host.build_app()

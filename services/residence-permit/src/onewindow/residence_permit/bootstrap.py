@@ -18,6 +18,7 @@ from onewindow.permits.preview import preview_router
 from onewindow.permits.service import PermitService
 from onewindow.residence_permit.application.residence_permits import ResidencePermits
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy, published_policies
+from onewindow.residence_permit.settings import ResidencePermitSettings
 from onewindow.runtime.service_tokens import ServiceCredentialVerifier
 
 
@@ -30,4 +31,4 @@ def routes(
     return [preview_router(AssessResidencePermit, permits.preview_assessment, credentials)]
 
 
-bootstrap = PermitBootstrap(ResidencePermits, published_policies, routes)
+bootstrap = PermitBootstrap(ResidencePermitSettings, ResidencePermits, published_policies, routes)

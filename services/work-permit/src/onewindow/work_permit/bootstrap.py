@@ -19,6 +19,7 @@ from onewindow.permits.service import PermitService
 from onewindow.runtime.service_tokens import ServiceCredentialVerifier
 from onewindow.work_permit.application.work_permits import WorkPermits
 from onewindow.work_permit.domain.policy import WorkPermitPolicy, published_policies
+from onewindow.work_permit.settings import WorkPermitSettings
 
 
 def routes(
@@ -30,4 +31,4 @@ def routes(
     return [preview_router(AssessWorkPermit, permits.preview_assessment, credentials)]
 
 
-bootstrap = PermitBootstrap(WorkPermits, published_policies, routes)
+bootstrap = PermitBootstrap(WorkPermitSettings, WorkPermits, published_policies, routes)
