@@ -45,11 +45,12 @@ def test_a_withdrawal_while_issuing_revokes_what_was_issued() -> None:
         city.deliver(channel)  # type: ignore[arg-type]
     assert city.case.status == "issuing"
     assert isinstance(city.channels["work"][0].message, wpm.IssueWorkPermit)
-    city.withdraw()  # the issue is already on its way to the work-permit service
+    assert isinstance(city.channels["residence"][0].message, rpm.IssueResidencePermit)
+    city.withdraw()  # both issues are already on their way to the permit services
     city.settle()
     ended(city, "withdrawn", 0)
     assert city.work.state == "revoked"
-    assert city.residence.state == "cancelled"
+    assert city.residence.state == "revoked"
     assert city.case.decided is not None
     assert city.case.decided.decided_by == "applicant"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from onewindow.applications.domain.case import Case
+from onewindow.applications.domain.events import IssueStarted, SideAssessed
 from onewindow.contracts.v1 import identity, residence_permit, work_permit
 from onewindow.contracts.v1.common import Reason
 
@@ -29,19 +30,40 @@ def test_a_verified_identity_starts_both_assessments_in_parallel() -> None:
     assert case.status == "assessing"
 
 
-def test_both_reserved_issue_work_first_then_residence_then_one_approval() -> None:
-    case = assessing()
-    case.side_reserved("work", "WP-1", date(2029, 3, 31), classification=None, at=NOW)
-    step = case.side_reserved("residence", "RP-1", None, classification=None, at=NOW)
-    assert case.status == "issuing"
-    assert sent_types(step.send) == ["IssueWorkPermit"]
-    step = case.side_issued("work", "WP-1", date(2029, 3, 31), at=NOW)
-    issue_residence = step.send[0][0]
-    assert isinstance(issue_residence, residence_permit.IssueResidencePermit)
-    assert issue_residence.work_permit_number == "WP-1"
-    step = case.side_issued("residence", "RP-1", date(2029, 3, 31), at=NOW)
-    assert case.status == "approved"
-    assert sent_types(step.send) == ["CloseCase"]
+def test_both_reserved_are_issued_together_then_one_approval_in_either_order() -> None:
+    for first, second in (("work", "residence"), ("residence", "work")):
+        case = assessing()
+        case.side_reserved("work", "WP-1", date(2029, 3, 31), classification=None, at=NOW)
+        step = case.side_reserved("residence", "RP-1", None, classification=None, at=NOW)
+        assert case.status == "issuing"
+        assert sent_types(step.send) == ["IssueWorkPermit", "IssueResidencePermit"]
+        issue_residence = step.send[1][0]
+        assert isinstance(issue_residence, residence_permit.IssueResidencePermit)
+        # The work permit's reserved number and validity, which its issue keeps.
+        assert issue_residence.work_permit_number == "WP-1"
+        assert issue_residence.work_permit_valid_until == date(2029, 3, 31)
+        numbers = {"work": "WP-1", "residence": "RP-1"}
+        step = case.side_issued(first, numbers[first], date(2029, 3, 31), at=NOW)  # type: ignore[arg-type]
+        assert case.status == "issuing"
+        assert step.send == []
+        step = case.side_issued(second, numbers[second], date(2029, 3, 31), at=NOW)  # type: ignore[arg-type]
+        assert case.status == "approved"
+        assert sent_types(step.send) == ["CloseCase"]
+
+
+LATER = date(2029, 3, 31)
+
+
+def test_a_case_stored_while_issuing_one_side_after_the_other_goes_on_the_old_way() -> None:
+    old = assessing()
+    old.apply(SideAssessed(side="work", outcome="reserved", number="WP-1", valid_until=LATER))
+    old.apply(SideAssessed(side="residence", outcome="reserved", number="RP-1"))
+    # As stored before both were issued at once: an `IssueStarted` naming no side.
+    old.apply(IssueStarted(at=NOW, attempt=1))
+    assert sent_types(old.outstanding()) == ["IssueWorkPermit"]
+    step = old.side_issued("work", "WP-1", LATER, at=NOW)
+    assert sent_types(step.send) == ["IssueResidencePermit"]
+    assert [d for _, d in step.send] == ["issue-residence-2"]
 
 
 def test_a_refusal_cancels_the_other_reservation_and_gathers_every_reason() -> None:

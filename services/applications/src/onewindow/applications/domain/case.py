@@ -91,8 +91,8 @@ TABLE: dict[Status, dict[str, str]] = {
         "timer": "a reminder after 10 working days; refused with no_response after 20",
     },
     "issuing": {
-        "waits for": "WorkPermitIssued, then ResidencePermitIssued",
-        "…Issued": "the next side is issued; both issued: approved",
+        "waits for": "WorkPermitIssued and ResidencePermitIssued, asked for together",
+        "…Issued": "both issued: approved",
         "…IssueRejected": "lapsed: renewed and issued again; otherwise compensating "
         "(an issued permit is revoked: permit_revoked)",
         "WithdrawApplication": "compensating: whatever was issued is revoked",
@@ -212,10 +212,14 @@ class Case:
             case ev.SideAssessed():
                 self.side(event.side).assessed(event)
             case ev.IssueStarted():
-                # The work permit first; once it is issued, the residence permit beside it.
                 self.issuing, self.issue_attempt = True, event.attempt
-                next_side = self.work if self.work.status != "issued" else self.residence
-                next_side.issue_requested = True
+                # Stored before both were issued at once: the next side of the old order.
+                legacy: tuple[PermitSide, ...] = (
+                    ("work",) if self.work.status != "issued" else ("residence",)
+                )
+                for name in event.sides or legacy:
+                    side = self.side(name)
+                    side.issue_requested, side.issue_round = True, event.attempt
             case ev.SideIssued():
                 self.side(event.side).issued(event.number, event.valid_until)
             case ev.CompensationStarted():
@@ -482,19 +486,21 @@ class Case:
 
     def _go_on(self, step: Step) -> Step:
         """Move towards issue once nothing is awaited: lapsed reservations are renewed
-        first, then the work permit is issued, then the residence permit beside it."""
+        first, then both permits are issued at once (a side renewed while issuing is
+        issued once it is reserved again)."""
         if not self.is_open or self.compensating or self.awaiting is not None or self.held:
             return step
         if self.issuing:
-            name: PermitSide = "work" if self.work.status != "issued" else "residence"
-            side = self.side(name)
-            if side.issue_requested or side.renewing or side.status == "issued":
-                return step
-            if side.status == "lapsed":
-                return self._request_renewal(step, name)
-            if side.status == "reserved":
-                return self._start_issue(step)
-            return step
+            due: list[PermitSide] = []
+            for name in SIDES:
+                side = self.side(name)
+                if side.issue_requested or side.renewing or side.status == "issued":
+                    continue
+                if side.status == "lapsed":
+                    self._request_renewal(step, name)
+                elif side.status == "reserved":
+                    due.append(name)
+            return self._start_issue(step, due) if due else step
         if any(self.side(n).status not in ("reserved", "lapsed") for n in SIDES):
             return step
         if any(self.side(n).renewing for n in SIDES):
@@ -502,21 +508,25 @@ class Case:
         lapsed = [n for n in SIDES if self.side(n).status == "lapsed"]
         for name in lapsed:
             self._request_renewal(step, name)
-        return step if lapsed else self._start_issue(step)
+        return step if lapsed else self._start_issue(step, list(SIDES))
 
-    def _start_issue(self, step: Step) -> Step:
+    def _start_issue(self, step: Step, sides: list[PermitSide]) -> Step:
+        """Ask for both permits together (the residence permit's validity follows the work
+        permit's, known since its reservation): all or nothing is kept by compensation,
+        as when one cannot be issued after the other was."""
         assert self.now is not None
-        started = ev.IssueStarted(at=self.now, attempt=self.issue_attempt + 1)
+        started = ev.IssueStarted(at=self.now, attempt=self.issue_attempt + 1, sides=tuple(sides))
         self.apply(started)
         step.events.append(started)
-        step.send.append(self._issue_command())
+        step.send.extend(self._issue_command(name) for name in sides)
         return step
 
-    def _issue_command(self) -> tuple[Message, str]:
-        if self.work.status != "issued":
+    def _issue_command(self, name: PermitSide) -> tuple[Message, str]:
+        attempt = self.side(name).issue_round
+        if name == "work":
             return (
                 work_permit.IssueWorkPermit(application_id=self.application_id),
-                f"issue-work-{self.issue_attempt}",
+                f"issue-work-{attempt}",
             )
         assert self.work.number is not None
         assert self.work.valid_until is not None
@@ -526,7 +536,7 @@ class Case:
                 work_permit_number=self.work.number,
                 work_permit_valid_until=self.work.valid_until,
             ),
-            f"issue-residence-{self.issue_attempt}",
+            f"issue-residence-{attempt}",
         )
 
     def _request_renewal(self, step: Step, name: PermitSide) -> Step:
@@ -918,7 +928,7 @@ class Case:
             elif side.renewing:
                 found.append(self._renew_command(name))
             elif side.issue_requested:
-                found.append(self._issue_command())
+                found.append(self._issue_command(name))
             elif side.assessing:
                 officer = self._officer_command(name)
                 found.append(

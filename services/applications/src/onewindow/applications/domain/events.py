@@ -69,8 +69,16 @@ class SideAssessed(CaseEvent):
 
 
 class IssueStarted(CaseEvent):
+    """The permits of `sides` are to be issued now (attempt `attempt`).
+
+    Both sides at once since both were reserved; an event stored before that names no
+    side and meant the next one in the old order: the work permit, then the residence
+    permit beside it.
+    """
+
     at: datetime
     attempt: int = 1
+    sides: tuple[PermitSide, ...] = ()
 
 
 class SideIssued(CaseEvent):

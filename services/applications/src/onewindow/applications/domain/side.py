@@ -25,6 +25,7 @@ class Side:
     renewing: int = 0  # the attempt of the renewal under way (0: none)
     renewals: int = 0
     issue_requested: bool = False
+    issue_round: int = 0  # the `IssueStarted` attempt that asked for it (its command's id)
     number: str | None = None
     valid_until: date | None = None
     reasons: tuple[Reason, ...] = ()
