@@ -45,8 +45,19 @@ def no_routes(
 
 
 @dataclass(frozen=True)
+class Permits(Generic[PolicyT]):
+    """A wired permit service: its host (HTTP app, broker, database) and its parts."""
+
+    host: ServiceHost
+    service: PermitService[Any, PolicyT]
+    store: EventStore
+    relay: OutboxRelay
+
+
+@dataclass(frozen=True)
 class PermitBootstrap(Generic[PolicyT]):
-    """Called with a service's settings, it returns the service's HTTP app."""
+    """Called with a service's settings, it returns the service's HTTP app; `build` gives
+    the wired parts behind it."""
 
     settings: type[ServiceCredentialSettings]
     service: type[PermitService[Any, PolicyT]]
@@ -54,21 +65,20 @@ class PermitBootstrap(Generic[PolicyT]):
     # The service's own HTTP routes over its use cases (its assessment preview).
     routes: Routes[PolicyT] = no_routes
 
-    def __call__(
+    def build(
         self,
-        settings: ServiceSettings,
+        settings: ServiceCredentialSettings,
         *,
         clock: Clock | None = None,
         policies: PolicyBook[PolicyT] | None = None,
         expiry_scan_interval_s: float = EXPIRY_SCAN_INTERVAL_S,
-    ) -> FastAPI:
-        """The service's HTTP app, with its broker, database, command subscription,
-        outbox relay and expiry timer in the lifespan.
+    ) -> Permits[PolicyT]:
+        """Every part of the service, connected; nothing runs until the host's lifespan
+        starts its command subscription, outbox relay and expiry timer.
 
         Raises `InsecureServiceSecret` outside development with the development service
         secret.
         """
-        settings = narrowed(settings, self.settings)
         credentials = ServiceCredentialVerifier(
             checked_service_secret(settings),
             audience=settings.service_name,
@@ -98,4 +108,22 @@ class PermitBootstrap(Generic[PolicyT]):
             on_start=(store.ensure_indexes, reservations.ensure_indexes),
             background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
         )
-        return host.build_app()
+        return Permits(host, permits, store, relay)
+
+    def __call__(
+        self,
+        settings: ServiceSettings,
+        *,
+        clock: Clock | None = None,
+        policies: PolicyBook[PolicyT] | None = None,
+        expiry_scan_interval_s: float = EXPIRY_SCAN_INTERVAL_S,
+    ) -> FastAPI:
+        """The service's HTTP app, with its broker, database, command subscription,
+        outbox relay and expiry timer in the lifespan; raises as `build` does."""
+        wired = self.build(
+            narrowed(settings, self.settings),
+            clock=clock,
+            policies=policies,
+            expiry_scan_interval_s=expiry_scan_interval_s,
+        )
+        return wired.host.build_app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import FastAPI
 
 from onewindow.applications.adapters.case_index import CaseIndex
@@ -28,9 +30,20 @@ READS = (
 )
 
 
-def bootstrap(settings: ServiceSettings) -> FastAPI:
-    """The saga service: subscriptions, outbox relay and deadline timer in one process."""
-    settings = narrowed(settings, ApplicationsSettings)
+@dataclass(frozen=True)
+class Applications:
+    """The wired saga service: its host (HTTP app, broker, database) and its parts."""
+
+    host: ServiceHost
+    saga: Saga
+    index: CaseIndex
+    store: EventStore
+    relay: OutboxRelay
+
+
+def build(settings: ApplicationsSettings) -> Applications:
+    """Every part of the saga, connected; nothing runs until the host's lifespan starts
+    its subscriptions, outbox relay and deadline timer."""
     broker = make_broker(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     mongo = make_client(settings.mongodb_url)
     db = mongo[settings.database_name]
@@ -65,4 +78,9 @@ def bootstrap(settings: ServiceSettings) -> FastAPI:
             lambda: run_deadline_timer(saga, settings.deadline_check_interval_s),
         ],
     )
-    return host.build_app()
+    return Applications(host, saga, index, store, relay)
+
+
+def bootstrap(settings: ServiceSettings) -> FastAPI:
+    """The saga service: subscriptions, outbox relay and deadline timer in one process."""
+    return build(narrowed(settings, ApplicationsSettings)).host.build_app()

@@ -2,17 +2,20 @@
 
 To add routes (the read model's, for instance), append their router to `ROUTERS`
 or pass them as `routers=`; they reach the caller with
-`entrypoints.dependencies.require_roles(...)` and the parts below through
+`entrypoints.dependencies.require_roles(...)` and the parts of `GatewayService` through
 `app.state` (see `entrypoints.dependencies`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.contracts.topics import APPLICATIONS_EVENTS
 from onewindow.gateway.adapters.identity import IdentityRegistry
@@ -25,7 +28,7 @@ from onewindow.gateway.application.erasure import Erasure
 from onewindow.gateway.application.gateway import Gateway
 from onewindow.gateway.application.prechecks import Prechecks
 from onewindow.gateway.application.uploads import Uploads
-from onewindow.gateway.domain.rates import StreamSlots
+from onewindow.gateway.domain.rates import RateLimiter, StreamSlots
 from onewindow.gateway.entrypoints.applications import applications, officers
 from onewindow.gateway.entrypoints.errors import UnhandledErrors, install_error_handlers
 from onewindow.gateway.entrypoints.evidence import evidence
@@ -82,23 +85,47 @@ DESCRIPTION = (
 )
 
 
-def bootstrap(
-    settings: ServiceSettings,
+@dataclass(frozen=True)
+class GatewayService:
+    """The wired gateway: its host (broker, database) and the parts its routes reach,
+    each as `app.state.<field>` (see `entrypoints.dependencies`)."""
+
+    host: ServiceHost
+    tokens: TokenVerifier
+    gateway: Gateway
+    erasure: Erasure
+    uploads: Uploads
+    mrz_reader: MrzReader
+    prechecks: Prechecks
+    identity_registry: IdentityRegistry
+    projection: Projection
+    rate_limiter: RateLimiter
+    stream_slots: StreamSlots
+    readmodel_db: AsyncDatabase[dict[str, Any]]
+
+
+def build(
+    config: GatewaySettings,
     *,
     routers: Sequence[APIRouter] = (),
     clock: Clock | None = None,
     identity_transport: httpx.AsyncBaseTransport | None = None,
     permits_transport: httpx.AsyncBaseTransport | None = None,
-) -> FastAPI:
-    """The gateway's HTTP app, with its broker, database and the clients of identity and
-    the permit services (`*_transport` replace their network, in tests) in the lifespan.
+) -> GatewayService:
+    """Every part of the gateway, connected; nothing runs until the host's lifespan starts.
 
-    Outside development, raises `InsecureConfiguration` for the development signing key or
-    no issuer, and `InsecureServiceSecret` for the development service secret.
+    Outside development, raises `InsecureServiceSecret` for the development service secret,
+    and `InsecureConfiguration` for the development signing key or no issuer.
     """
-    config = narrowed(settings, GatewaySettings)
-    clock = clock or clock_from_env()
     service_secret = checked_service_secret(config)
+    check_token_settings(
+        environment=config.environment,
+        secret=config.jwt_secret,
+        issuer=config.jwt_issuer,
+        keys=bool(config.jwt_jwks),
+        development_secret=DEVELOPMENT_JWT_SECRET,
+    )
+    clock = clock or clock_from_env()
     credentials = ServiceCredentials(service_secret, caller=config.service_name)
     broker = make_broker(config.kafka_bootstrap_servers, client_id=config.service_name)
     mongo = make_client(config.mongodb_url)
@@ -144,60 +171,82 @@ def bootstrap(
         ],
         on_stop=[identity.close, previews.close],
     )
-    app = host.build_app()
+    owners, facts = CaseOwners(db), CaseFacts(db)
+    return GatewayService(
+        host,
+        tokens=TokenVerifier(
+            secret=config.jwt_secret,
+            audience=config.jwt_audience,
+            issuer=config.jwt_issuer,
+            leeway_s=config.jwt_leeway_s,
+            clock=clock,
+            keys=load_keys(config.jwt_jwks) if config.jwt_jwks else None,
+        ),
+        gateway=Gateway(
+            claims=claims,
+            owners=owners,
+            facts=facts,
+            bus=CommandBus(
+                broker, topic_prefix=config.topic_prefix, timeout_s=config.publish_timeout_s
+            ),
+            clock=clock,
+            lease=timedelta(seconds=config.idempotency_lease_s),
+            uploads=received,
+            keyring=host.keyring,
+            person_secret=service_secret,
+        ),
+        erasure=Erasure(
+            keyring=host.keyring,
+            person_secret=service_secret,
+            owners=owners,
+            facts=facts,
+            uploads=received,
+            clock=clock,
+        ),
+        uploads=received,
+        mrz_reader=MrzReader(),
+        prechecks=Prechecks(
+            registry=identity,
+            previews=previews,
+            uploads=received,
+            clock=clock,
+            calendar=default_calendar(),
+        ),
+        identity_registry=identity,
+        projection=projection,
+        rate_limiter=limiter_from(config),
+        stream_slots=StreamSlots(config.max_open_streams_per_account),
+        readmodel_db=db,
+    )
+
+
+def bootstrap(
+    settings: ServiceSettings,
+    *,
+    routers: Sequence[APIRouter] = (),
+    clock: Clock | None = None,
+    identity_transport: httpx.AsyncBaseTransport | None = None,
+    permits_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The gateway's HTTP app, with its broker, database and the clients of identity and
+    the permit services (`*_transport` replace their network, in tests) in the lifespan.
+
+    Raises as `build` does, for settings unsafe outside development.
+    """
+    config = narrowed(settings, GatewaySettings)
+    service = build(
+        config,
+        routers=routers,
+        clock=clock,
+        identity_transport=identity_transport,
+        permits_transport=permits_transport,
+    )
+    app = service.host.build_app()
     app.title, app.version, app.description = "One Window API", "v1", DESCRIPTION
     app.openapi_tags = OPENAPI_TAGS
-    check_token_settings(
-        environment=config.environment,
-        secret=config.jwt_secret,
-        issuer=config.jwt_issuer,
-        keys=bool(config.jwt_jwks),
-        development_secret=DEVELOPMENT_JWT_SECRET,
-    )
-    app.state.tokens = TokenVerifier(
-        secret=config.jwt_secret,
-        audience=config.jwt_audience,
-        issuer=config.jwt_issuer,
-        leeway_s=config.jwt_leeway_s,
-        clock=clock,
-        keys=load_keys(config.jwt_jwks) if config.jwt_jwks else None,
-    )
-    owners, facts = CaseOwners(db), CaseFacts(db)
-    app.state.gateway = Gateway(
-        claims=claims,
-        owners=owners,
-        facts=facts,
-        bus=CommandBus(
-            broker, topic_prefix=config.topic_prefix, timeout_s=config.publish_timeout_s
-        ),
-        clock=clock,
-        lease=timedelta(seconds=config.idempotency_lease_s),
-        uploads=received,
-        keyring=host.keyring,
-        person_secret=service_secret,
-    )
-    app.state.erasure = Erasure(
-        keyring=host.keyring,
-        person_secret=service_secret,
-        owners=owners,
-        facts=facts,
-        uploads=received,
-        clock=clock,
-    )
-    app.state.uploads = received
-    app.state.mrz_reader = MrzReader()
-    app.state.prechecks = Prechecks(
-        registry=identity,
-        previews=previews,
-        uploads=received,
-        clock=clock,
-        calendar=default_calendar(),
-    )
-    app.state.identity_registry = identity
-    app.state.projection = projection
-    app.state.rate_limiter = limiter_from(config)
-    app.state.stream_slots = StreamSlots(config.max_open_streams_per_account)
-    app.state.readmodel_db = db
+    for part in fields(service):
+        if part.name != "host":
+            setattr(app.state, part.name, getattr(service, part.name))
     install_ops(app, config)
     install_web(app, config)
     install_error_handlers(app)

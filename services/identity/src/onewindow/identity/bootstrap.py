@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
@@ -26,13 +27,23 @@ log = logging.getLogger(__name__)
 REGISTRY_CALLERS = ("gateway",)
 
 
-def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
-    """The service's HTTP app (health, metrics, `/internal/registry/...`), with its
-    `identity.commands` subscriber, outbox relay and database in the lifespan.
+@dataclass(frozen=True)
+class Identity:
+    """The wired identity service: its host (HTTP app, broker, database) and its parts."""
+
+    host: ServiceHost
+    verification: IdentityVerification
+    registry: Registry
+    store: EventStore
+    relay: OutboxRelay
+
+
+def build(config: IdentitySettings, *, clock: Clock | None = None) -> Identity:
+    """Every part of the service, connected; nothing runs until the host's lifespan starts
+    its `identity.commands` subscriber and outbox relay.
 
     Raises `InsecureServiceSecret` outside development with the development service secret.
     """
-    config = narrowed(settings, IdentitySettings)
     credentials = ServiceCredentialVerifier(
         checked_service_secret(config), audience=config.service_name, callers=REGISTRY_CALLERS
     )
@@ -62,4 +73,13 @@ def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastA
         on_start=[store.ensure_indexes, views.ensure_indexes],
         background=[relay.run],
     )
-    return host.build_app()
+    return Identity(host, verification, registry, store, relay)
+
+
+def bootstrap(settings: ServiceSettings, *, clock: Clock | None = None) -> FastAPI:
+    """The service's HTTP app (health, metrics, `/internal/registry/...`), with its
+    `identity.commands` subscriber, outbox relay and database in the lifespan.
+
+    Raises as `build` does, outside development with the development service secret.
+    """
+    return build(narrowed(settings, IdentitySettings), clock=clock).host.build_app()

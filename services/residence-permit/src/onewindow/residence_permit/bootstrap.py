@@ -2,7 +2,8 @@
 timers around its use cases (`onewindow.permits.bootstrap`), and the internal preview of
 an assessment that the gateway's pre-check asks; nothing is built at import time.
 
-`bootstrap(settings, clock=, policies=, expiry_scan_interval_s=)` returns the HTTP app.
+`bootstrap(settings, clock=, policies=, expiry_scan_interval_s=)` returns the HTTP app;
+`bootstrap.build(...)` the wired parts behind it.
 """
 
 from __future__ import annotations
