@@ -3,14 +3,20 @@ message with its key destroyed still reads as its contract, so histories replay.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
+
 from onewindow.contracts.v1.applications import Actor, SubmitApplication
 from onewindow.contracts.v1.identity import VerifyIdentity
+from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.runtime import vault
+from onewindow.runtime.mongo import make_client
 
 KEY = os.urandom(32)
 CASE = "0e2248a0-4b85-5f15-b895-388c65bf06b4"
@@ -140,3 +146,39 @@ def test_a_person_reference_does_not_name_the_passport_and_ignores_case() -> Non
     assert ref == vault.person_ref("secret", "NLD", "EQ1234567")
     assert "EQ1234567" not in ref
     assert ref != vault.person_ref("other", "NLD", "EQ1234567")
+
+
+class _CountedFinds:
+    """The vault's real `keys` collection, counting the look-ups that reach it."""
+
+    def __init__(self, keys: Any) -> None:
+        self._keys, self.finds = keys, 0
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        self.finds += 1
+        await asyncio.sleep(0.05)  # a slow database: the other callers arrive meanwhile
+        return await self._keys.find_one(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._keys, name)
+
+
+@pytest.mark.integration
+async def test_callers_that_miss_the_key_at_once_share_one_read(
+    infrastructure: Infrastructure,
+) -> None:
+    client = make_client(infrastructure.mongodb_url)
+    name = f"{infrastructure.namespace}_vault{uuid.uuid4().hex[:6]}"
+    try:
+        writer = vault.Keyring(client[name])
+        await writer.create("OW-1", "person-1", at=datetime(2027, 1, 4, tzinfo=UTC))
+        reader = vault.Keyring(client[name])
+        counted = _CountedFinds(reader.keys)
+        reader.keys = counted  # type: ignore[assignment]
+        keys = await asyncio.gather(*(reader.key("OW-1") for _ in range(10)))
+        assert counted.finds == 1
+        assert len(set(keys)) == 1
+        assert keys[0] == await writer.key("OW-1")
+    finally:
+        await client.drop_database(name)
+        await client.close()

@@ -24,6 +24,7 @@ refused while the person has an open case, so no process is working on one then)
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -131,6 +132,8 @@ class Keyring:
         self.erasures = db["erasures"]
         self.ttl_s = ttl_s
         self._cache: OrderedDict[str, tuple[float, bytes | None]] = OrderedDict()
+        # Reads under way: callers that miss the cache at once share one read.
+        self._reading: dict[str, asyncio.Future[bytes | None]] = {}
 
     async def ensure_indexes(self) -> None:
         await self.keys.create_index("person", name="person")
@@ -153,9 +156,30 @@ class Keyring:
         if cached is not None and cached[0] > time.monotonic():
             self._cache.move_to_end(key_id)
             return cached[1]
-        document = await self.keys.find_one({"_id": key_id})
+        reading = self._reading.get(key_id)
+        if reading is not None:
+            # Another caller is reading this key: wait for its answer (if its read was
+            # cancelled, read again here).
+            await asyncio.wait([reading])
+            if not reading.cancelled():
+                return reading.result()
+            return await self.key(key_id)
+        reading = asyncio.get_running_loop().create_future()
+        self._reading[key_id] = reading
+        try:
+            document = await self.keys.find_one({"_id": key_id})
+        except asyncio.CancelledError:
+            reading.cancel()
+            raise
+        except BaseException as error:
+            reading.set_exception(error)
+            reading.exception()  # marked retrieved: an error nobody shared is not logged
+            raise
+        finally:
+            del self._reading[key_id]
         key = None if document is None else bytes(document["key"])
         self._keep(key_id, key)
+        reading.set_result(key)
         return key
 
     async def cases_of(self, person: str) -> list[str]:
