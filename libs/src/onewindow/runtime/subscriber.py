@@ -144,6 +144,7 @@ def subscribe(
     source: str,
     batch_size: int = BATCH_SIZE,
     outages: Outages | None = None,
+    after_batch: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Consume registry topic `topic` as consumer group `group_id` with `handler`.
 
@@ -153,6 +154,10 @@ def subscribe(
     A handler failing `max_attempts` times is dead-lettered; failures because the
     database or the broker is away are not counted (recorded in `outages`, by default
     the process's own).
+
+    `after_batch` runs once every record of a batch was handled and before its offsets
+    are committed: a handler that only stages its writes (merging a key's records of the
+    batch into one) has them written there, and if that fails the whole batch comes again.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -165,6 +170,7 @@ def subscribe(
         backoff_s=backoff_s,
         source=source,
         outages=outages or OUTAGES,
+        after_batch=after_batch,
     )
     broker.subscriber(
         topic_prefix + topic,
@@ -206,6 +212,7 @@ class _Consumer:
     source: str
     outages: Outages
     shutdown: Shutdown = SHUTDOWN
+    after_batch: Callable[[], Awaitable[None]] | None = None
 
     async def on_batch(self, bodies: list[bytes], message: KafkaMessage) -> None:
         """Handle a fetched batch: keys concurrently, each key's records in order.
@@ -228,6 +235,9 @@ class _Consumer:
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
+        if self.after_batch is not None:
+            after = self.after_batch
+            await self.shutdown.bounded(self.outages.run_through(after))
 
     async def _in_order(self, records: list[ConsumerRecord[Any, Any]]) -> None:
         for record in records:

@@ -146,7 +146,7 @@ def build(
     previews = AssessmentPreviews(work, residence, credentials)
     db = mongo[config.database_name]
     claims = IdempotencyRecords(db)
-    projection = Projection(db)
+    projection = Projection(db, deferred=True)
     upload_store = UploadStore(db)
     received = Uploads(upload_store, clock, limit=config.max_upload_bytes)
     # The application read model: case events projected into the API view.
@@ -157,6 +157,7 @@ def build(
         handler=projection.apply,
         topic_prefix=config.topic_prefix,
         source="onewindow/gateway",
+        after_batch=projection.flush,
     )
     host = ServiceHost(
         config,

@@ -3,12 +3,19 @@
 `changes(message)` is pure: it returns the MongoDB update for one event, or None for
 events the view does not show. `Projection` applies it idempotently (each event id is
 applied once) and wakes the live streams.
+
+Deferred (the gateway's subscription): `apply` only stages a case's changes, merged with
+the ones staged before it, and `flush`, run by the subscriber at the end of each batch
+before its offsets are committed, writes each case once. The events of one commit
+(`ApplicationReceived` and its status, the decision and its status) come in one batch,
+so they cost one write, and more merge the further the projection lags.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -202,13 +209,35 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+@dataclass
+class _Staged:
+    """One case's changes waiting for `Projection.flush`, merged in the events' order."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+
+    def merge(self, later: _Staged) -> None:
+        """Add `later`'s changes after these."""
+        self.fields.update(later.fields)
+        self.timeline += later.timeline
+        self.applied += later.applied
+
+
 class Projection:
     """Applies case events to the views; redeliveries change nothing."""
 
-    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, suffix: str = "") -> None:
+    def __init__(
+        self, db: AsyncDatabase[dict[str, Any]], *, suffix: str = "", deferred: bool = False
+    ) -> None:
         """Project into `db`'s collections; with a `suffix`, into `<name><suffix>` instead
-        (what a rebuild fills before it replaces the live ones)."""
+        (what a rebuild fills before it replaces the live ones); `deferred`: each case's
+        changes wait for `flush` (see the module)."""
         self.db = db
+        self.deferred = deferred
+        # Per case, the changes staged and not yet written (`flush`), in order.
+        self._staged: dict[str, _Staged] = {}
+        self._flushing = asyncio.Lock()
         self.changed = asyncio.Condition()
         # The event streams following each case: woken by that case's changes only.
         self._watchers: dict[str, set[asyncio.Event]] = {}
@@ -263,23 +292,54 @@ class Projection:
             applied = list(current.get("applied", [])) if current is not None else []
         if envelope.id in applied:
             return  # a redelivery: the view already holds this event
+        staged = self._staged.setdefault(application_id, _Staged())
+        staged.fields.update(fields)
+        staged.timeline.append(timeline)
+        staged.applied.append(envelope.id)
+        self._remember(application_id, [*applied, envelope.id][-APPLIED_KEPT:])
+        if not self.deferred:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write every case's staged changes, one update each, and wake their watchers.
+
+        A case whose write failed stays staged (before anything staged since) and the
+        error is raised: the next flush writes it, and its events delivered again are
+        recognised as applied meanwhile.
+        """
+        async with self._flushing:  # one flush at a time: a case's writes stay in order
+            staged, self._staged = self._staged, {}
+            cases = list(staged)
+            results = await asyncio.gather(
+                *(self._write(case, staged[case]) for case in cases), return_exceptions=True
+            )
+            failed = {c: staged[c] for c, r in zip(cases, results, strict=True) if r is not None}
+            for case, newer in self._staged.items():
+                failed.setdefault(case, _Staged()).merge(newer)
+            self._staged = failed
+        for case in cases:
+            for woken in self._watchers.get(case, ()):
+                woken.set()
+        if cases:
+            async with self.changed:
+                self.changed.notify_all()
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            raise errors[0]
+
+    async def _write(self, application_id: str, staged: _Staged) -> None:
         await self.views.update_one(
             {"_id": application_id},
             {
-                "$set": fields,
-                "$inc": {"version": 1},
+                "$set": staged.fields,
+                "$inc": {"version": len(staged.applied)},
                 "$push": {
-                    "timeline": timeline,
-                    "applied": {"$each": [envelope.id], "$slice": -APPLIED_KEPT},
+                    "timeline": {"$each": staged.timeline},
+                    "applied": {"$each": staged.applied, "$slice": -APPLIED_KEPT},
                 },
             },
             upsert=True,
         )
-        self._remember(application_id, [*applied, envelope.id][-APPLIED_KEPT:])
-        for woken in self._watchers.get(application_id, ()):
-            woken.set()
-        async with self.changed:
-            self.changed.notify_all()
 
     def watch(self, application_id: str) -> asyncio.Event:
         """An event set whenever this process changes the case's view (`unwatch` it)."""
@@ -301,6 +361,7 @@ class Projection:
             self._applied.popitem(last=False)
 
     async def _extension(self, message: app.ExtensionDecided) -> None:
+        await self.flush()  # the case's earlier changes first: this write comes after them
         grant = {
             "work_permit": message.work_permit.model_dump(mode="json")
             if message.work_permit

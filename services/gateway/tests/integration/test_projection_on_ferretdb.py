@@ -1,0 +1,132 @@
+"""The case view's projection on the real database: a batch's events of one case cost one
+write, a batch delivered again changes nothing, and a write that failed is not lost."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect
+
+from onewindow.contracts.envelope import Envelope, new_envelope
+from onewindow.contracts.message import Message
+from onewindow.contracts.v1.applications import (
+    Actor,
+    ApplicationReceived,
+    ApplicationStatusChanged,
+    Contact,
+    Deadline,
+    Status,
+)
+from onewindow.devstack.pytest_plugin import Infrastructure
+from onewindow.gateway.readmodel.projection import VIEWS, Projection
+from onewindow.runtime.mongo import make_client
+
+pytestmark = pytest.mark.integration
+
+AT = datetime(2027, 1, 4, 2, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    client = make_client(infrastructure.mongodb_url)
+    name = f"{infrastructure.namespace}_view{uuid.uuid4().hex[:6]}"
+    yield client[name]
+    await client.drop_database(name)
+    await client.close()
+
+
+class _CountedWrites:
+    """The real views collection, counting its updates; `failing` makes the next ones
+    fail as a database gone away would."""
+
+    def __init__(self, views: Any) -> None:
+        self._views, self.updates, self.failing = views, 0, 0
+
+    async def update_one(self, *args: Any, **kwargs: Any) -> Any:
+        if self.failing:
+            self.failing -= 1
+            raise AutoReconnect("the database went away")
+        self.updates += 1
+        return await self._views.update_one(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._views, name)
+
+
+def received(case: str) -> tuple[Message, Envelope]:
+    message = ApplicationReceived(
+        application_id=case,
+        submitted_at=AT,
+        channel="online",
+        submitted_by=Actor(sub="anna", role="applicant"),
+        employer_uscc="91310104MA1FL5KX1N",
+        contact=Contact(email="anna@example.org"),
+        deadline=Deadline(due_on=date(2027, 1, 13), clock="running"),
+    )
+    return message, new_envelope(message.TYPE, source="test", correlation_id=case)
+
+
+def moved(case: str, status: Status) -> tuple[Message, Envelope]:
+    message = ApplicationStatusChanged(
+        application_id=case, status=status, at=AT, summary=f"now {status}"
+    )
+    return message, new_envelope(message.TYPE, source="test", correlation_id=case)
+
+
+def counted(projection: Projection) -> _CountedWrites:
+    writes = _CountedWrites(projection.views)
+    projection.views = writes  # type: ignore[assignment]
+    return writes
+
+
+async def test_one_cases_events_of_one_batch_are_one_write_and_a_redelivery_changes_nothing(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    projection = Projection(db, deferred=True)
+    writes = counted(projection)
+    batch = [received("OW-1"), moved("OW-1", "verifying_identity"), moved("OW-2", "assessing")]
+    for message, envelope in batch:
+        await projection.apply(message, envelope)
+    assert await db[VIEWS].find_one({"_id": "OW-1"}) is None  # staged until the batch ends
+    await projection.flush()
+    assert writes.updates == 2  # one per case
+    view = await db[VIEWS].find_one({"_id": "OW-1"})
+    assert view is not None
+    assert view["status"] == "verifying_identity"
+    assert view["version"] == 2
+    assert [e["summary"] for e in view["timeline"]] == [
+        "Application received; decision due on 2027-01-13",
+        "now verifying_identity",
+    ]
+    # The same batch again (its offsets were not committed), in another process.
+    again = Projection(db, deferred=True)
+    for message, envelope in batch:
+        await again.apply(message, envelope)
+    await again.flush()
+    assert await db[VIEWS].find_one({"_id": "OW-1"}) == view
+
+
+async def test_a_write_that_failed_is_written_by_the_next_flush_once(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    projection = Projection(db, deferred=True)
+    writes = counted(projection)
+    first = received("OW-3")
+    await projection.apply(*first)
+    writes.failing = 1
+    with pytest.raises(AutoReconnect):
+        await projection.flush()
+    # The batch is delivered again (its first event recognised) and goes on.
+    await projection.apply(*first)
+    await projection.apply(*moved("OW-3", "verifying_identity"))
+    await projection.flush()
+    view = await db[VIEWS].find_one({"_id": "OW-3"})
+    assert view is not None
+    assert view["version"] == 2
+    assert len(view["timeline"]) == 2
+    assert view["status"] == "verifying_identity"
