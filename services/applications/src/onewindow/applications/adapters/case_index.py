@@ -1,8 +1,11 @@
 """The saga's index of cases and extensions: what its timers and the operators filter on.
 
-It is a projection of the streams (rebuildable from them), written after each commit:
-each case's status, clock, due date, its next timer and both sides' statuses; each
-extension's timer; and which case an issued work permit belongs to (for extensions).
+It is a projection of the streams (rebuildable from them), written after each commit
+that moves something a timer or a filter uses: each case's status, clock, due date and
+next timer, with both sides' statuses as they are then; each extension's timer; and
+which case an issued work permit belongs to (for extensions). While a case is open, a step
+that moves one side only (the first reservation, the first permit issued) writes
+nothing: its side shows with the case's next write, at the latest its decision.
 `CaseIndex` keeps it in the database; `MemoryCaseIndex` in a dict, for unit tests.
 """
 
@@ -23,6 +26,8 @@ from onewindow.runtime.clock import Clock
 
 # Cases whose index entry a process remembers (least recent out).
 REMEMBERED = 20_000
+# The case fields that alone never call for a write (see the module).
+SIDE_FIELDS = frozenset({"work", "residence"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,13 @@ def extension_fields(extension: Extension) -> dict[str, Any]:
         "timer_action": timer.action if timer else None,
         "outcome": extension.closed.outcome if extension.closed else None,
     }
+
+
+def _moves(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    # A decided case's sides are always written: `ops invariants` checks them (a permit
+    # revoked after the decision must show).
+    ignored = SIDE_FIELDS if after["open"] else frozenset()
+    return any(before.get(k) != v for k, v in after.items() if k not in ignored)
 
 
 class CaseIndex:
@@ -104,7 +116,7 @@ class CaseIndex:
                 known = (await self._stored_version(case.application_id), {})
             if known[0] >= version:
                 return
-            if known[1] != fields:  # else nothing the index shows has changed
+            if _moves(known[1], fields):  # else no timer or filter would notice
                 await self._write_case(case, version, fields)
             self._cases[case.application_id] = (version, fields)
             self._cases.move_to_end(case.application_id)
