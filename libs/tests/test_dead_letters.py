@@ -20,7 +20,7 @@ from onewindow.contracts.v1.identity import CloseCase
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.runtime import logs
 from onewindow.runtime.kafka import make_broker
-from onewindow.runtime.subscriber import subscribe
+from onewindow.runtime.subscriber import SHUTDOWN, subscribe
 from onewindow.runtime.topics import ensure_topics
 
 pytestmark = pytest.mark.integration
@@ -51,6 +51,9 @@ def run_id() -> str:
 
 @pytest.fixture
 async def broker(infrastructure: Infrastructure) -> AsyncIterator[KafkaBroker]:
+    # These subscribers run without a service host, which is what resets the process's
+    # shutdown: a host an earlier test module stopped must not leave them refusing batches.
+    SHUTDOWN.reset()
     created = make_broker(infrastructure.kafka_bootstrap, client_id="dlq-test")
     yield created
     await created.stop()
