@@ -253,8 +253,12 @@ class EventStore:
         events: Sequence[BaseModel],
         outbox: Sequence[Outgoing] = (),
         handled_message_id: str | None = None,
+        recorded_at: datetime | None = None,
     ) -> int:
         """Append one commit at `expected_version + 1`; return that new version.
+
+        `recorded_at`: the commit's time (default: now), which a replay gives the
+        aggregate as the moment of its events.
 
         The commit is durable when this returns. Raises `ConcurrencyConflict` when
         another commit already holds that version: load again and decide again.
@@ -267,7 +271,7 @@ class EventStore:
             raise ValueError("a commit needs events, outbox entries or a handled message id")
         version = expected_version + 1
         entries = [await _entry(item) for item in outbox]
-        now = self._clock.now()
+        now = recorded_at or self._clock.now()
         plain = [
             {"type": stored_name(event), "data": event.model_dump(mode="json")} for event in events
         ]

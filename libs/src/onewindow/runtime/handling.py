@@ -24,6 +24,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel
@@ -46,6 +47,10 @@ class Decision:
 
     events: Sequence[BaseModel] = ()
     outbox: Sequence[Outgoing] = ()
+    # The moment the decision took its events at, recorded as the commit's time, so the
+    # aggregate a replay rebuilds keeps the same clocks as the one that decided (None:
+    # the store's now).
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,7 @@ async def handle(
                 decision.events,
                 decision.outbox,
                 handled_message_id=message_id,
+                recorded_at=decision.at,
             )
         except ConcurrencyConflict as conflict:
             conflicts += 1

@@ -58,6 +58,7 @@ class MemoryEventStore(EventStore):
         events: Sequence[BaseModel],
         outbox: Sequence[Outgoing] = (),
         handled_message_id: str | None = None,
+        recorded_at: datetime | None = None,
     ) -> int:
         if expected_version < 0:
             raise ValueError(f"expected_version must be >= 0, got {expected_version}")
@@ -66,7 +67,7 @@ class MemoryEventStore(EventStore):
         known = self._streams.setdefault(stream, Stream(stream))
         if known.version != expected_version:
             raise ConcurrencyConflict(stream, expected_version)
-        version, now = expected_version + 1, self._clock.now()
+        version, now = expected_version + 1, recorded_at or self._clock.now()
         known.events += [
             # Through JSON, as the real store keeps them: a test sees what a replay sees.
             StoredEvent(stored_name(e), e.model_dump(mode="json"), version, now)

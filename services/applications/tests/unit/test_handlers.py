@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from onewindow.applications.adapters.case_index import MemoryCaseIndex
-from onewindow.applications.application.handlers import Saga
+from onewindow.applications.application.handlers import Saga, case_stream, load_case
 from onewindow.applications.entrypoints.deadlines import fire_due_timers
 from onewindow.contracts.envelope import Envelope, deterministic_id, new_envelope
 from onewindow.contracts.message import Message
@@ -99,3 +99,17 @@ async def test_a_silent_identity_gets_the_same_command_again_from_the_timer_swee
     again = store.envelopes(idm.VerifyIdentity)
     assert [e.id for e in again] == [first.id, first.id]
     assert await fire_due_timers(saga) == 0  # the next resend is an hour later
+
+
+async def test_a_case_replayed_from_its_stream_keeps_the_timer_of_the_case_that_decided() -> None:
+    clock, calendar = ManualClock(NOW), default_calendar()
+    # The store's clock runs a second behind the saga's decision, as a commit is
+    # recorded a moment after the case decided.
+    store = MemoryEventStore(clock=ManualClock(NOW + timedelta(seconds=1)))
+    index = MemoryCaseIndex(clock=clock, calendar=calendar)
+    saga = Saga(store=store, index=index, clock=clock, calendar=calendar)
+    await saga.on_message(SUBMIT, envelope(SUBMIT))
+    replayed = load_case(await store.load(case_stream(CASE)))
+    timer = replayed.next_timer(calendar)
+    assert timer is not None
+    assert timer.due == index.cases[CASE]["timer_due"] == NOW + timedelta(hours=1)

@@ -114,8 +114,12 @@ class Saga:
                 sends += integration_events(
                     case, step.events, at=now, policy=policy_on(local_today(self.clock))
                 )
+            # The commit carries the moment the case's clocks were set at, so the case
+            # replayed from it has the same timers as this one (and the index no write).
             return Decision(
-                events=step.events, outbox=self._outbox(application_id, envelope, sends)
+                events=step.events,
+                outbox=self._outbox(application_id, envelope, sends),
+                at=case.now,
             )
 
         handled = await handle(
