@@ -71,8 +71,11 @@ class Td3:
     @property
     def name_truncated(self) -> bool:
         """True if names may have been shortened to fit: the name field ends without two
-        fillers (a layout of 38 characters is, leniently, counted as shortened too)."""
-        return not self.lines[0].endswith(FILLER * 2)
+        fillers (a layout of 38 characters is, leniently, counted as shortened too), or
+        its two last fillers are the separator after a primary identifier that filled
+        the rest, so no secondary identifier fitted (counted the same way)."""
+        field = self.lines[0][5:]
+        return not field.endswith(FILLER * 2) or len(field.rstrip(FILLER)) == len(field) - 2
 
     @property
     def nationality_iso(self) -> str:
