@@ -4,16 +4,12 @@ is ever handed out twice, across processes and restarts."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from onewindow.devstack.pytest_plugin import Infrastructure
-from onewindow.runtime.mongo import make_client
 from onewindow.runtime.numbering import BLOCK, UniqueNumbers
 
 pytestmark = pytest.mark.integration
@@ -21,12 +17,8 @@ NOW = datetime(2027, 1, 4, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_numbers{uuid.uuid4().hex[:6]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+def db(scratch_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
+    return scratch_db
 
 
 class _CountedSeries:

@@ -3,8 +3,6 @@ write, a batch delivered again changes nothing, and a write that failed is not l
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,9 +20,7 @@ from onewindow.contracts.v1.applications import (
     Deadline,
     Status,
 )
-from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.gateway.readmodel.projection import VIEWS, Projection
-from onewindow.runtime.mongo import make_client
 
 pytestmark = pytest.mark.integration
 
@@ -32,12 +28,8 @@ AT = datetime(2027, 1, 4, 2, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_view{uuid.uuid4().hex[:6]}"
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+def db(scratch_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
+    return scratch_db
 
 
 class _CountedWrites:

@@ -14,13 +14,14 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.devstack import infra
 from onewindow.devstack.paths import state_dir
@@ -29,6 +30,7 @@ from onewindow.devstack.selection import Source, choose, docker_answers
 from onewindow.devstack.services import SERVICES, start_service, wait_ready
 from onewindow.devstack.versions import database_version, local_kafka_version
 from onewindow.runtime.clock import write_clock_offset
+from onewindow.runtime.mongo import make_client
 from onewindow.runtime.topics import ensure_topics
 
 
@@ -174,6 +176,20 @@ def infrastructure() -> Infrastructure:
     if _session is None:
         _session = _start()
     return _session
+
+
+@pytest.fixture
+async def scratch_db(
+    infrastructure: Infrastructure,
+) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of the session's namespace for one test alone, dropped after it."""
+    client = make_client(infrastructure.mongodb_url)
+    name = f"{infrastructure.namespace}_{uuid.uuid4().hex[:10]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
 
 @dataclass
