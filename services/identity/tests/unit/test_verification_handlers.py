@@ -75,6 +75,7 @@ class MemoryEventStore(EventStore):
         events: Sequence[BaseModel],
         outbox: Sequence[Outgoing] = (),
         handled_message_id: str | None = None,
+        recorded_at: datetime | None = None,
     ) -> int:
         if self.before_append is not None and self.before_append(stream):
             self.before_append = None
@@ -82,7 +83,7 @@ class MemoryEventStore(EventStore):
         if current.version != expected_version:
             raise ConcurrencyConflict(stream, expected_version)
         current.version += 1
-        now = datetime.now(UTC)
+        now = recorded_at or datetime.now(UTC)
         current.events += [
             StoredEvent(type(e).__name__, e.model_dump(mode="json"), current.version, now)
             for e in events
