@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -30,6 +29,7 @@ from bench.dbtrace import ENV
 from onewindow.contracts.topics import DEFAULT_PARTITIONS
 from onewindow.devstack import infra
 from onewindow.devstack.paths import project_root, state_dir
+from onewindow.devstack.ports import free_port
 from onewindow.devstack.processes import Managed
 from onewindow.devstack.services import SERVICES, process_env, start_service, wait_ready
 from onewindow.devstack.versions import database_version, local_kafka_version
@@ -37,13 +37,6 @@ from onewindow.runtime.topics import ensure_topics
 
 MAILSINK = "mailsink"
 STOP_TIMEOUT_S = 15.0
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

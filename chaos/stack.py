@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -26,33 +24,17 @@ import httpx
 from chaos.faults import ENV as FAULT_ENV
 from onewindow.devstack import infra
 from onewindow.devstack.paths import project_root, state_dir
+from onewindow.devstack.ports import free_port
 from onewindow.devstack.processes import Managed
 from onewindow.devstack.services import MANAGEMENT_PORT_OFFSET, SERVICES
 from onewindow.devstack.supervised import service_children, wait_ready
 from onewindow.devstack.supervisor import Child, Plan
 
-SHARED_PORTS = {9092, 9093, 27017, 1025, *range(8080, 8100)}
-# Below Linux's ephemeral range (32768-60999): a client that keeps reconnecting to a
-# killed server on an ephemeral port can be handed that very port as its own source port
-# (a TCP self-connect), and the server could not listen there again.
-OWN_PORTS = range(20000, 32000)
-_taken: set[int] = set()
-
 
 def own_port() -> int:
-    """A free loopback port that the shared stack would never take, outside the
-    ephemeral range, not handed out before in this process."""
-    while True:
-        port = random.choice(OWN_PORTS)
-        if port in SHARED_PORTS or port in _taken or port + MANAGEMENT_PORT_OFFSET in _taken:
-            continue
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _taken.update((port, port + MANAGEMENT_PORT_OFFSET))  # a gateway's management port
-        return port
+    """A free loopback port of its own (see `onewindow.devstack.ports`), with the port of
+    a gateway's management beside it."""
+    return free_port(with_offset=MANAGEMENT_PORT_OFFSET)
 
 
 @dataclass

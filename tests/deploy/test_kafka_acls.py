@@ -7,7 +7,6 @@ anything else; a wrong password is refused."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +23,7 @@ from pydantic import SecretStr
 
 from deploy.k8s.tools.manifests import BASE
 from onewindow.devstack import infra
+from onewindow.devstack.ports import free_port
 from onewindow.runtime import kafka
 from onewindow.runtime.settings import InfraSettings
 from onewindow.runtime.topics import ensure_topics
@@ -66,12 +66,6 @@ class SaslKafka(infra.DedicatedKafka):
         )
         config.write_text(text)
         return config
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def settings_of(user: str, secret: str | None = None) -> InfraSettings:
@@ -125,7 +119,7 @@ def grant(broker: SaslKafka, folder: Path, user: str) -> None:
 @pytest.fixture(scope="module")
 def secured() -> Iterator[SaslKafka]:
     folder = Path(tempfile.mkdtemp(prefix="onewindow-acls-"))
-    broker = SaslKafka("acls", _free_port(), _free_port(), folder)
+    broker = SaslKafka("acls", free_port(), free_port(), folder)
     broker.start()
     try:
         import asyncio

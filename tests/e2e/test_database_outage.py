@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 
@@ -19,6 +18,7 @@ from typer.testing import CliRunner
 from onewindow.cli.main import app
 from onewindow.cli.seeding import FINAL, Gateway, Person
 from onewindow.devstack.infra import DedicatedFerretDB
+from onewindow.devstack.ports import free_port
 from onewindow.devstack.pytest_plugin import Infrastructure, RunningServices, run_services
 from onewindow.devstack.services import readyz
 
@@ -27,12 +27,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.chaos, pytest.mark.integration]
 CASES = 50
 OUTAGE_S = 60
 TODAY = date.today()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +38,7 @@ class System:
 @pytest.fixture(scope="module")
 def system(infrastructure: Infrastructure) -> Iterator[System]:
     """Every service as its own process, all on a database that the test may stop."""
-    database = DedicatedFerretDB(f"{infrastructure.namespace}_outage", _free_port())
+    database = DedicatedFerretDB(f"{infrastructure.namespace}_outage", free_port())
     database.start()
     try:
         own = dataclasses.replace(infrastructure.isolated("outage"), mongodb_url=database.url)

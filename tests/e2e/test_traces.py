@@ -202,7 +202,9 @@ async def test_one_application_is_one_trace_from_the_post_to_the_decision(
     assert {"applications", "identity", "work-permit", "residence-permit"} <= handled_by
 
     # The decision's path: from the POST to the saga's publication of the decision, the
-    # chain of parents crosses the bus into each permit service and back.
+    # chain of parents crosses the bus into identity and a permit service and back (both
+    # permits are issued at once, so the last answer comes from one of them; the other's
+    # work hangs from the same trace, as `handled_by` shows).
     decision = max(
         (s for s in decisions if s["trace_id"] == trace_id),
         key=lambda s: len(ancestry(s, by_id)),
@@ -210,7 +212,8 @@ async def test_one_application_is_one_trace_from_the_post_to_the_decision(
     path = [s["service"] for s in reversed(ancestry(decision, by_id))]
     assert path[0] == "gateway"
     assert path[-1] == "applications"
-    assert {"identity", "work-permit", "residence-permit"} <= set(path), path
+    assert "identity" in path, path
+    assert {"work-permit", "residence-permit"} & set(path), path
     types = [
         s["attributes"]["onewindow.message.type"]
         for s in reversed(ancestry(decision, by_id))

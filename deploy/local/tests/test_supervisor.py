@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -18,18 +17,13 @@ import httpx
 import pytest
 
 from onewindow.devstack.paths import state_dir
+from onewindow.devstack.ports import free_port
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.devstack.services import SERVICES, readyz
 from onewindow.devstack.supervised import service_children, status_lines, wait_ready
 from onewindow.devstack.supervisor import Child, Plan, backoff, describe_exit
 
 READY_AGAIN_WITHIN_S = 45.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def eventually(condition: Callable[[], bool], within_s: float, what: str) -> float:

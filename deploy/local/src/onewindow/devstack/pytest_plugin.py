@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -25,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.devstack import infra
 from onewindow.devstack.paths import state_dir
+from onewindow.devstack.ports import free_port
 from onewindow.devstack.processes import Managed
 from onewindow.devstack.selection import Source, choose, docker_answers
 from onewindow.devstack.services import SERVICES, start_service, wait_ready
@@ -228,12 +228,6 @@ class RunningServices:
         wait_ready({name: self.probe_urls[name]}, self.processes, timeout=120)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
     """Start every service and the gateway as separate processes; stop them afterwards.
@@ -254,7 +248,7 @@ def run_services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
     clock_file = state_dir() / f"{infrastructure.namespace}-clock"
     write_clock_offset(clock_file, timedelta(0))
     mail_dir = state_dir() / f"{infrastructure.namespace}-mail"
-    smtp_port = _free_port()
+    smtp_port = free_port()
     mailsink = Managed(f"{infrastructure.namespace}-mailsink")
     mailsink.start(
         [
@@ -278,8 +272,8 @@ def run_services(infrastructure: Infrastructure) -> Iterator[RunningServices]:
     urls: dict[str, str] = {}
     probes: dict[str, str] = {}
     for service in SERVICES:
-        port = _free_port()
-        management = _free_port() if service.management else None
+        port = free_port()
+        management = free_port() if service.management else None
         urls[service.name] = service.url(port)
         probes[service.name] = service.url(management or port)
         env[f"{service.env_prefix}HTTP_PORT"] = str(port)
