@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,11 +14,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.contracts.envelope import deterministic_id, new_envelope
 from onewindow.contracts.v1.identity import CloseCase
-from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.eventstore import ConcurrencyConflict, EventStore, Stream, outgoing
 from onewindow.runtime.handling import Decision, handle
-from onewindow.runtime.mongo import make_client
 
 pytestmark = pytest.mark.integration
 
@@ -34,15 +32,9 @@ class CaseOpened(BaseModel):
 
 
 @pytest.fixture(scope="module")
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+def db(module_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
     """This module's database in the session's namespace, dropped afterwards."""
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_eventstore"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return module_db
 
 
 def _stream(stream: Stream) -> Stream:

@@ -23,7 +23,6 @@ from onewindow.contracts.v1.identity import CloseCase, VerifyIdentity
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.runtime.eventstore import EventStore, outgoing
 from onewindow.runtime.kafka import make_broker
-from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay, RelayFailed
 from onewindow.runtime.topics import ensure_topics
 
@@ -64,15 +63,9 @@ async def own_prefix(infrastructure: Infrastructure) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+def db(module_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
     """This module's database in the session's namespace, dropped afterwards."""
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_outbox"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return module_db
 
 
 @pytest.fixture

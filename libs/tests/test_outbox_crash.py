@@ -27,7 +27,6 @@ from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.runtime.eventstore import EventStore
 from onewindow.runtime.handling import Decision, handle
 from onewindow.runtime.kafka import make_broker
-from onewindow.runtime.mongo import make_client
 from onewindow.runtime.outbox import OutboxRelay
 from onewindow.runtime.subscriber import subscribe
 from onewindow.runtime.topics import ensure_topics
@@ -61,15 +60,9 @@ async def own_prefix(infrastructure: Infrastructure) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="module")
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+def db(module_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
     """This module's database in the session's namespace, dropped afterwards."""
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_outbox_crash"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return module_db
 
 
 async def run_script(*args: str) -> tuple[int, str]:

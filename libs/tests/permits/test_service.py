@@ -5,7 +5,6 @@ the open reservations follow the permits so the expiry scan finds the lapsed one
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,11 +14,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from onewindow.contracts.envelope import Envelope, new_envelope
 from onewindow.contracts.message import Message
-from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.permits.numbers import NumberFormat, permit_number
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.eventstore import EventStore
-from onewindow.runtime.mongo import make_client
 
 from .support import (
     NOW,
@@ -67,14 +64,9 @@ class OpenReservationsInMemory:
 
 
 @pytest.fixture(scope="module")
-async def db(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client = make_client(infrastructure.mongodb_url)
-    name = f"{infrastructure.namespace}_permits"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+def db(module_db: AsyncDatabase[dict[str, Any]]) -> AsyncDatabase[dict[str, Any]]:
+    """This module's database in the session's namespace, dropped afterwards."""
+    return module_db
 
 
 @dataclass

@@ -178,11 +178,8 @@ def infrastructure() -> Infrastructure:
     return _session
 
 
-@pytest.fixture
-async def scratch_db(
-    infrastructure: Infrastructure,
-) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    """A database of the session's namespace for one test alone, dropped after it."""
+@contextlib.asynccontextmanager
+async def _database(infrastructure: Infrastructure) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
     client = make_client(infrastructure.mongodb_url)
     name = f"{infrastructure.namespace}_{uuid.uuid4().hex[:10]}"
     try:
@@ -190,6 +187,24 @@ async def scratch_db(
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+@pytest.fixture
+async def scratch_db(
+    infrastructure: Infrastructure,
+) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of the session's namespace for one test alone, dropped after it."""
+    async with _database(infrastructure) as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+async def module_db(
+    infrastructure: Infrastructure,
+) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of the session's namespace for one test module, dropped after it."""
+    async with _database(infrastructure) as db:
+        yield db
 
 
 @dataclass
