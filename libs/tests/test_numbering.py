@@ -34,6 +34,7 @@ class _CountedSeries:
 
 def counted(numbers: UniqueNumbers) -> _CountedSeries:
     series = _CountedSeries(numbers._series)
+    # A counting proxy in front of the real collection (typed as the collection).
     numbers._series = series  # type: ignore[assignment]
     return series
 

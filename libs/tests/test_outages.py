@@ -83,7 +83,7 @@ def _relay_failed() -> RelayFailed:
         (ExceptionGroup("two keys", [ValueError("bug"), mongo_errors.AutoReconnect()]), DATABASE),
         # The message's own failures: tried a few times, then dead-lettered.
         (ValueError("no such permit"), None),
-        (RuntimeError("commit refused by the database (2)"), None),
+        (mongo_errors.WriteError("'case-1#2' refused by the database (2)", 2), None),
         (_validation_error(), None),
         (ConcurrencyConflict("case-1", 3), None),
         (mongo_errors.DuplicateKeyError("E11000 duplicate key error", 11000), None),

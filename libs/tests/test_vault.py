@@ -174,6 +174,7 @@ async def test_callers_that_miss_the_key_at_once_share_one_read(
         await writer.create("OW-1", "person-1", at=datetime(2027, 1, 4, tzinfo=UTC))
         reader = vault.Keyring(client[name])
         counted = _CountedFinds(reader.keys)
+        # A counting proxy in front of the real collection (typed as the collection).
         reader.keys = counted  # type: ignore[assignment]
         keys = await asyncio.gather(*(reader.key("OW-1") for _ in range(10)))
         assert counted.finds == 1

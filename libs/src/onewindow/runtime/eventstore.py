@@ -42,7 +42,7 @@ from onewindow.contracts.message import Message
 from onewindow.runtime import logs, ownership, telemetry, vault
 from onewindow.runtime.clock import Clock, SystemClock
 from onewindow.runtime.event_types import stored_name
-from onewindow.runtime.mongo import DUPLICATE_KEY, Grouped, insert_all
+from onewindow.runtime.mongo import UniqueInserts
 
 
 class ConcurrencyConflict(Exception):
@@ -167,7 +167,7 @@ class EventStore:
         self._watchers: list[Callable[[PendingCommit], None]] = []
         self._seen: OrderedDict[str, Stream] = OrderedDict()
         self.cache_streams = cache_streams
-        self._writer = Grouped(insert_all(self.commits))
+        self._writer = UniqueInserts(self.commits)
         ownership.register(self)
 
     async def ensure_indexes(self) -> None:
@@ -293,12 +293,9 @@ class EventStore:
             "handled": [handled_message_id] if handled_message_id is not None else [],
             "recorded_at": now,
         }
-        error = await self._writer(doc)
-        if error == DUPLICATE_KEY:
+        if not await self._writer(doc):
             self.forget(stream)
             raise ConcurrencyConflict(stream, expected_version)
-        if error is not None:
-            raise RuntimeError(f"commit {doc['_id']!r} refused by the database ({error})")
         known = self._seen.get(stream)
         written = {**doc, "events": plain}
         if known is not None and known.version == expected_version:

@@ -11,7 +11,7 @@ from prometheus_client import Counter
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous import topology
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import AutoReconnect, BulkWriteError
+from pymongo.errors import AutoReconnect, BulkWriteError, WriteError
 from pymongo.topology_shared import _ErrorContext
 
 DUPLICATE_KEY = 11000
@@ -143,20 +143,31 @@ class Grouped(Generic[T, R]):
                     future.set_result(result)
 
 
-def insert_all(
-    collection: AsyncCollection[dict[str, Any]],
-) -> Callable[[list[dict[str, Any]]], Awaitable[list[int | None]]]:
-    """A `Grouped` write that inserts documents with one unordered `insert_many`: each
-    document's result is None, or the error code the server gave it (one duplicate key
-    fails only its own document)."""
+class UniqueInserts:
+    """Inserts under unique `_id`s, grouped (`Grouped`: one unordered `insert_many` for
+    the callers queued meanwhile, so one duplicate key fails only its own document).
 
-    async def write(docs: list[dict[str, Any]]) -> list[int | None]:
+    `await inserts(doc)` is True if the document was written and False if its `_id` was
+    taken; any other refusal raises `WriteError` with the server's code.
+    """
+
+    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+        self._collection = collection
+        self._grouped: Grouped[dict[str, Any], int | None] = Grouped(self._insert_many)
+
+    async def __call__(self, doc: dict[str, Any]) -> bool:
+        code = await self._grouped(doc)
+        if code is None:
+            return True
+        if code == DUPLICATE_KEY:
+            return False
+        raise WriteError(f"{doc['_id']!r} refused by the database ({code})", code)
+
+    async def _insert_many(self, docs: list[dict[str, Any]]) -> list[int | None]:
         codes: list[int | None] = [None] * len(docs)
         try:
-            await collection.insert_many(docs, ordered=False)
+            await self._collection.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
             for error in exc.details.get("writeErrors", []):
                 codes[int(error["index"])] = int(error.get("code", -1))
         return codes
-
-    return write

@@ -11,7 +11,7 @@ stops with numbers of its block left (at most `BLOCK - 1`: numbers have gaps, ne
 repeats).
 
 One allocation then costs one insert, and the claims of concurrent allocations go to
-the database together (`runtime.mongo.Grouped`).
+the database together (`runtime.mongo.UniqueInserts`).
 
 The claim also records who the number was allocated to, so the owner of a number is
 found with one `_id` look-up.
@@ -27,9 +27,9 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, WriteError
+from pymongo.errors import DuplicateKeyError
 
-from onewindow.runtime.mongo import DUPLICATE_KEY, Grouped, insert_all
+from onewindow.runtime.mongo import UniqueInserts
 
 # Enough for any realistic contention; beyond it something is wrong (a counter reset
 # behind a long run of claims) and the caller should fail loudly and be retried.
@@ -53,7 +53,7 @@ class UniqueNumbers:
         self._pool: dict[str, deque[int]] = {}
         # One block fetch at a time per process, so our own callers never share a block.
         self._lock = asyncio.Lock()
-        self._claim = Grouped(insert_all(self._claims))
+        self._claim = UniqueInserts(self._claims)
 
     async def claim_next(
         self, series: str, render: Callable[[int], str], owner: str, now: datetime
@@ -62,11 +62,8 @@ class UniqueNumbers:
         `owner`."""
         for _ in range(MAX_PROPOSALS):
             number = render(await self._propose(series))
-            code = await self._claim({"_id": number, "application_id": owner, "claimed_at": now})
-            if code is None:
+            if await self._claim({"_id": number, "application_id": owner, "claimed_at": now}):
                 return number
-            if code != DUPLICATE_KEY:
-                raise WriteError(f"number {number} could not be claimed", code)
         raise NumbersExhausted(series)
 
     async def _propose(self, series: str) -> int:

@@ -236,8 +236,7 @@ class _Consumer:
             if isinstance(outcome, BaseException):
                 raise outcome
         if self.after_batch is not None:
-            after = self.after_batch
-            await self.shutdown.bounded(self.outages.run_through(after))
+            await self.shutdown.bounded(self.outages.run_through(self.after_batch))
 
     async def _in_order(self, records: list[ConsumerRecord[Any, Any]]) -> None:
         for record in records:

@@ -7,7 +7,7 @@ from datetime import date
 from onewindow.applications.domain.case import Case
 from onewindow.applications.domain.events import IssueStarted, SideAssessed
 from onewindow.contracts.v1 import identity, residence_permit, work_permit
-from onewindow.contracts.v1.common import Reason
+from onewindow.contracts.v1.common import PermitSide, Reason
 
 from .stories import CALENDAR, NOW, TODAY, assessing, submitted, verified
 
@@ -31,7 +31,11 @@ def test_a_verified_identity_starts_both_assessments_in_parallel() -> None:
 
 
 def test_both_reserved_are_issued_together_then_one_approval_in_either_order() -> None:
-    for first, second in (("work", "residence"), ("residence", "work")):
+    orders: tuple[tuple[PermitSide, PermitSide], ...] = (
+        ("work", "residence"),
+        ("residence", "work"),
+    )
+    for first, second in orders:
         case = assessing()
         case.side_reserved("work", "WP-1", date(2029, 3, 31), classification=None, at=NOW)
         step = case.side_reserved("residence", "RP-1", None, classification=None, at=NOW)
@@ -43,10 +47,10 @@ def test_both_reserved_are_issued_together_then_one_approval_in_either_order() -
         assert issue_residence.work_permit_number == "WP-1"
         assert issue_residence.work_permit_valid_until == date(2029, 3, 31)
         numbers = {"work": "WP-1", "residence": "RP-1"}
-        step = case.side_issued(first, numbers[first], date(2029, 3, 31), at=NOW)  # type: ignore[arg-type]
+        step = case.side_issued(first, numbers[first], date(2029, 3, 31), at=NOW)
         assert case.status == "issuing"
         assert step.send == []
-        step = case.side_issued(second, numbers[second], date(2029, 3, 31), at=NOW)  # type: ignore[arg-type]
+        step = case.side_issued(second, numbers[second], date(2029, 3, 31), at=NOW)
         assert case.status == "approved"
         assert sent_types(step.send) == ["CloseCase"]
 

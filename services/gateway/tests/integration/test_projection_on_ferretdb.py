@@ -72,6 +72,7 @@ def moved(case: str, status: Status) -> tuple[Message, Envelope]:
 
 def counted(projection: Projection) -> _CountedWrites:
     writes = _CountedWrites(projection.views)
+    # A counting proxy in front of the real collection (typed as the collection).
     projection.views = writes  # type: ignore[assignment]
     return writes
 

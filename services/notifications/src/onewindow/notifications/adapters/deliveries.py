@@ -19,7 +19,7 @@ trials. An insert under a unique `_id` has exactly one winner everywhere:
 The delivery document mirrors the latest claim (`owner`, `lease_until`,
 `attempts`) so the look for due deliveries can skip held ones.
 
-Group commit (`runtime.mongo.Grouped`): deliveries recorded while an insert is under way
+Group commit (`runtime.mongo.UniqueInserts`): deliveries recorded while an insert is under way
 go together in the next `insert_many`, so under load one command records many.
 """
 
@@ -31,11 +31,11 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, WriteError
+from pymongo.errors import DuplicateKeyError
 
 from onewindow.notifications.domain.delivery import Channel, DeliveryState
 from onewindow.runtime import vault
-from onewindow.runtime.mongo import DUPLICATE_KEY, Grouped, insert_all
+from onewindow.runtime.mongo import UniqueInserts
 
 # An unclaimed delivery's lease lapsed long ago (a null would need `$or` queries).
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -148,7 +148,7 @@ class DeliveryLog:
     ) -> None:
         self.deliveries = db[collection]
         self.attempts = db[attempts_collection]
-        self._insert = Grouped(insert_all(self.deliveries))
+        self._insert = UniqueInserts(self.deliveries)
 
     async def ensure_indexes(self) -> None:
         """The retry loop's look-up of due deliveries, and attempts by delivery (idempotent)."""
@@ -173,12 +173,7 @@ class DeliveryLog:
             # `attempts`), so it needs no document of its own in `delivery_attempts`.
             first = {"owner": owner, "claimed_at": delivery.created_at, "lease_until": lease_until}
             doc.update(owner=owner, lease_until=lease_until, attempts=1, first_claim=first)
-        error = await self._insert(doc)
-        if error == DUPLICATE_KEY:
-            return False
-        if error is not None:
-            raise WriteError(f"delivery {delivery.id} not recorded", error)
-        return True
+        return await self._insert(doc)
 
     async def get(self, delivery_id: str) -> Delivery | None:
         doc = await self.deliveries.find_one({"_id": delivery_id})
