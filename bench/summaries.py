@@ -8,11 +8,13 @@ from bench.load import Outcome
 from bench.procstats import Usage
 from bench.stats import fan_out_efficiency, latency_inflation, steady_rate, summary
 
-# Issue 9's targets for this 2-core machine: designed for, reported, never asserted.
+# The targets for this 2-core machine (issue 12's, and issue 9's fan-out): designed
+# for, reported, never asserted.
 TARGETS = {
-    "applications_per_s": 200.0,
+    "applications_per_s": 100.0,
     "fan_out_efficiency": 0.25,
     "p99_at_half_load_s": 1.0,
+    "database_commands_per_application": 15.0,
 }
 
 
@@ -93,7 +95,11 @@ def derive(result: dict[str, Any]) -> dict[str, Any]:
         "targets": {
             "applications_per_s": per_s >= TARGETS["applications_per_s"],
             "fan_out": None if efficiency is None else efficiency >= TARGETS["fan_out_efficiency"],
-            "p99": None if p99_half is None else p99_half < TARGETS["p99_at_half_load_s"],
+            "p99": None if p99_half is None else p99_half <= TARGETS["p99_at_half_load_s"],
+            "database_commands": None
+            if "database_commands_per_application_without_bench_reads" not in database
+            else database["database_commands_per_application_without_bench_reads"]
+            <= TARGETS["database_commands_per_application"],
         },
     }
 
