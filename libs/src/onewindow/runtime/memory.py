@@ -5,11 +5,15 @@ writer of a version gets `ConcurrencyConflict`), handled message ids recorded wi
 commit, events stored under their stable names and read back as the real store does. What
 a commit would publish is kept in `published`, in commit order, as the relay would send
 it: a test reads the messages a handler sent from there (the "fake bus").
+
+Another writer is played by `before_append` (called before each append, with the
+stream, until it answers True: a rival's commit made there makes this one conflict) and
+`force` (a commit behind the handler's back).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -34,6 +38,7 @@ class MemoryEventStore(EventStore):
         self._clock = clock or SystemClock()
         self._streams: dict[str, Stream] = {}
         self.published: list[Outgoing] = []
+        self.before_append: Callable[[str], bool] | None = None
 
     async def ensure_indexes(self) -> None:
         return None
@@ -62,6 +67,8 @@ class MemoryEventStore(EventStore):
     ) -> int:
         if expected_version < 0:
             raise ValueError(f"expected_version must be >= 0, got {expected_version}")
+        if self.before_append is not None and self.before_append(stream):
+            self.before_append = None
         if not events and not outbox and handled_message_id is None:
             raise ValueError("a commit needs events, outbox entries or a handled message id")
         known = self._streams.setdefault(stream, Stream(stream))
@@ -78,6 +85,16 @@ class MemoryEventStore(EventStore):
         known.version = version
         self.published += outbox
         return version
+
+    def force(self, stream: str, *events: BaseModel) -> None:
+        """Commit `events` behind the handler's back, as another process would."""
+        known = self._streams.setdefault(stream, Stream(stream))
+        known.version += 1
+        now = self._clock.now()
+        known.events += [
+            StoredEvent(stored_name(e), e.model_dump(mode="json"), known.version, now)
+            for e in events
+        ]
 
     # --- what a test reads ---------------------------------------------------------------
 
