@@ -7,8 +7,9 @@
   The rest of the decision, the caller that commits it and a test all see the aggregate
   as the commit leaves it, with no second pass over the events.
 
-`Recorded` is what a decision returns: its events, and, for a process manager such as
-the saga, the commands it sends (each with the discriminator that makes its message id).
+`Recorded` is what a decision returns when it is more than its events: for a process
+manager such as the saga, also the commands it sends (each with the discriminator that
+makes its message id).
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 E = TypeVar("E", bound=BaseModel)
+C = TypeVar("C", bound=BaseModel)
 
 
 @dataclass
-class Recorded:
-    """What one decision recorded: stored events, and commands with their discriminator."""
+class Recorded(Generic[E, C]):
+    """What one decision recorded: stored events `E`, and commands `C` with their
+    discriminator."""
 
-    events: list[Any] = field(default_factory=list)
-    send: list[tuple[BaseModel, str]] = field(default_factory=list)
+    events: list[E] = field(default_factory=list)
+    send: list[tuple[C, str]] = field(default_factory=list)
 
 
 class Aggregate(ABC, Generic[E]):
@@ -37,7 +40,7 @@ class Aggregate(ABC, Generic[E]):
     def apply(self, event: E) -> None:
         """Change state by one event; the only place state changes."""
 
-    def record(self, *events: E, into: Recorded | None = None) -> list[E]:
+    def record(self, *events: E, into: Recorded[E, Any] | None = None) -> list[E]:
         """Apply `events` in order and return them; with `into`, also keep them there."""
         for event in events:
             self.apply(event)
