@@ -27,7 +27,9 @@ from onewindow.applications.domain.case import Case, Step
 from onewindow.applications.domain.extension import (
     EXTENSION_EVENTS,
     Extension,
+    ExtensionClosed,
     ExtensionRequested,
+    ExtensionStep,
 )
 from onewindow.applications.domain.policy import ProcedurePolicy, legal_basis, policy_on
 from onewindow.applications.domain.side import Side, SideStatus
@@ -138,177 +140,105 @@ class Saga:
     async def on_message(self, message: Message, envelope: Envelope) -> None:
         """Route one message of any subscribed topic to its use case."""
         now, today = self.clock.now(), self._today()
+        if isinstance(message, app.RequestExtension):
+            await self._start_extension(message, envelope)
+        elif (for_case := self._case_decision(message, now, today)) is not None:
+            await self.on_case(for_case[0], envelope, for_case[1])
+        elif (for_extension := _extension_decision(message, now)) is not None:
+            await self._on_extension(for_extension[0], envelope, for_extension[1])
+        # Other events on the topics this service reads are not its business.
+
+    def _case_decision(
+        self, message: Message, now: datetime, today: date
+    ) -> tuple[str, Callable[[Case], Step]] | None:
+        """The case `message` is for and what it asks of it; None if it is for no case."""
         policy = policy_on(today)
         days = policy.supplement_response_working_days
         match message:
             case app.SubmitApplication():
                 due = self.calendar.add_working_days(today, policy.decision_due_working_days)
-                await self.on_case(
-                    message.application_id, envelope, lambda c: c.open(message, due_on=due)
-                )
+                return message.application_id, lambda c: c.open(message, due_on=due)
             case app.SupplyDocuments():
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.documents_supplied(
-                        message.documents,
-                        today=today,
-                        calendar=self.calendar,
-                        registration_number=message.registration_number,
-                    ),
+                return message.application_id, lambda c: c.documents_supplied(
+                    message.documents,
+                    today=today,
+                    calendar=self.calendar,
+                    registration_number=message.registration_number,
                 )
             case app.WithdrawApplication():
-                await self.on_case(message.application_id, envelope, lambda c: c.withdraw(at=now))
+                return message.application_id, lambda c: c.withdraw(at=now)
             case app.RecordReview():
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.officer_decided(
-                        message.permit,
-                        message.decision,
-                        message.officer.sub,
-                        message.reason,
-                        message.documents,
-                        today=today,
-                        calendar=self.calendar,
-                        respond_days=days,
-                    ),
+                return message.application_id, lambda c: c.officer_decided(
+                    message.permit,
+                    message.decision,
+                    message.officer.sub,
+                    message.reason,
+                    message.documents,
+                    today=today,
+                    calendar=self.calendar,
+                    respond_days=days,
                 )
             case idm.IdentityVerified():
-                await self.on_case(
-                    message.application_id, envelope, lambda c: c.identity_verified(message)
-                )
+                return message.application_id, lambda c: c.identity_verified(message)
             case idm.IdentityRejected():
-                await self.on_case(
-                    message.application_id, envelope, lambda c: c.identity_rejected(message, at=now)
-                )
+                return message.application_id, lambda c: c.identity_rejected(message, at=now)
             case wp.WorkPermitReserved():
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_reserved(
-                        "work",
-                        message.permit_number,
-                        message.valid_until,
-                        classification=message.classification,
-                        at=now,
-                    ),
+                return message.application_id, lambda c: c.side_reserved(
+                    "work",
+                    message.permit_number,
+                    message.valid_until,
+                    classification=message.classification,
+                    at=now,
                 )
             case rp.ResidencePermitReserved():
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_reserved(
-                        "residence", message.permit_number, None, classification=None, at=now
-                    ),
+                return message.application_id, lambda c: c.side_reserved(
+                    "residence", message.permit_number, None, classification=None, at=now
                 )
             case wp.WorkPermitRefused() | rp.ResidencePermitRefused():
-                side: PermitSide = (
-                    "work" if isinstance(message, wp.WorkPermitRefused) else "residence"
-                )
                 classification = getattr(message, "classification", None)
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_refused(
-                        side, message.reasons, classification=classification, at=now
-                    ),
+                return message.application_id, lambda c: c.side_refused(
+                    side_of(message), message.reasons, classification=classification, at=now
                 )
             case wp.WorkPermitReviewRequired() | rp.ResidencePermitReviewRequired():
-                side = "work" if isinstance(message, wp.WorkPermitReviewRequired) else "residence"
                 classification = getattr(message, "classification", None)
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_needs_review(
-                        side,
-                        message.reasons,
-                        message.missing_documents,
-                        classification=classification,
-                        today=today,
-                        calendar=self.calendar,
-                        respond_days=days,
-                    ),
+                return message.application_id, lambda c: c.side_needs_review(
+                    side_of(message),
+                    message.reasons,
+                    message.missing_documents,
+                    classification=classification,
+                    today=today,
+                    calendar=self.calendar,
+                    respond_days=days,
                 )
             case wp.WorkPermitIssued() | rp.ResidencePermitIssued():
-                side = "work" if isinstance(message, wp.WorkPermitIssued) else "residence"
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_issued(
-                        side, message.permit_number, message.valid_until, at=now
-                    ),
+                return message.application_id, lambda c: c.side_issued(
+                    side_of(message), message.permit_number, message.valid_until, at=now
                 )
             case wp.WorkPermitReservationCancelled() | rp.ResidencePermitReservationCancelled():
-                side = (
-                    "work"
-                    if isinstance(message, wp.WorkPermitReservationCancelled)
-                    else "residence"
-                )
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_cancelled(side, message.permit_number, at=now),
+                return message.application_id, lambda c: c.side_cancelled(
+                    side_of(message), message.permit_number, at=now
                 )
             case wp.WorkPermitIssueRejected() | rp.ResidencePermitIssueRejected():
-                side = "work" if isinstance(message, wp.WorkPermitIssueRejected) else "residence"
                 log.warning(
                     "a permit could not be issued",
                     extra={
                         "application_id": message.application_id,
-                        "side": side,
+                        "side": side_of(message),
                         "state": message.state,
                     },
                 )
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.issue_failed(side, message.state, at=now),
+                return message.application_id, lambda c: c.issue_failed(
+                    side_of(message), message.state, at=now
                 )
             case wp.WorkPermitReservationExpired() | rp.ResidencePermitReservationExpired():
-                side = (
-                    "work" if isinstance(message, wp.WorkPermitReservationExpired) else "residence"
-                )
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_lapsed(side, message.permit_number, at=now),
+                return message.application_id, lambda c: c.side_lapsed(
+                    side_of(message), message.permit_number, at=now
                 )
             case wp.WorkPermitRevoked() | rp.ResidencePermitRevoked():
-                side = "work" if isinstance(message, wp.WorkPermitRevoked) else "residence"
-                await self.on_case(
-                    message.application_id,
-                    envelope,
-                    lambda c: c.side_revoked(side, message.permit_number, message.reason, at=now),
+                return message.application_id, lambda c: c.side_revoked(
+                    side_of(message), message.permit_number, message.reason, at=now
                 )
-            case app.RequestExtension():
-                await self._start_extension(message, envelope)
-            case wp.WorkPermitExtended():
-                await self._on_extension(
-                    message.extension_id,
-                    envelope,
-                    lambda x: x.work_extended(message.permit_number, message.valid_until),
-                )
-            case rp.ResidencePermitExtended():
-                await self._on_extension(
-                    message.extension_id,
-                    envelope,
-                    lambda x: x.residence_extended(
-                        message.permit_number, message.valid_until, at=now
-                    ),
-                )
-            case wp.WorkPermitExtensionReverted():
-                await self._on_extension(
-                    message.extension_id,
-                    envelope,
-                    lambda x: x.work_reverted(message.valid_until, at=now),
-                )
-            case wp.WorkPermitExtensionRefused() | rp.ResidencePermitExtensionRefused():
-                await self._on_extension(
-                    message.extension_id, envelope, lambda x: x.refused(message.reasons, at=now)
-                )
-            case _:
-                pass  # other events on the topics this service reads are not its business
+        return None
 
     # --- extensions -------------------------------------------------------------------
 
@@ -329,20 +259,45 @@ class Saga:
         await self._on_extension(extension_id, cause, lambda x: x.timer_fired(now=now))
 
     async def _on_extension(
-        self, extension_id: str, envelope: Envelope, act: Callable[[Extension], Step]
+        self, extension_id: str, envelope: Envelope, act: Callable[[Extension], ExtensionStep]
     ) -> None:
         def decide(extension: Extension) -> Decision:
             extension.now = self.clock.now()
             step = act(extension)
             sends = list(step.send)
-            closed = next((e for e in step.events if type(e).__name__ == "ExtensionClosed"), None)
-            if closed is not None and extension.request is not None:
+            closed = any(isinstance(e, ExtensionClosed) for e in step.events)
+            if closed and extension.request is not None:
                 sends.append((_extension_decided(extension), "decided"))
             return Decision(events=step.events, outbox=self._outbox(extension_id, envelope, sends))
 
         stream = extension_stream(extension_id)
         handled = await handle(self.store, stream, envelope.id, load_extension, decide)
         await self.index.index_extension(extension_id, handled.state)
+
+
+def side_of(message: Message) -> PermitSide:
+    """Which side a permit service's message speaks of."""
+    return "work" if isinstance(message, wp.WorkPermitEvent) else "residence"
+
+
+def _extension_decision(
+    message: Message, now: datetime
+) -> tuple[str, Callable[[Extension], ExtensionStep]] | None:
+    """The extension `message` is for and what it asks of it; None if it is for none."""
+    match message:
+        case wp.WorkPermitExtended():
+            return message.extension_id, lambda x: x.work_extended(
+                message.permit_number, message.valid_until
+            )
+        case rp.ResidencePermitExtended():
+            return message.extension_id, lambda x: x.residence_extended(
+                message.permit_number, message.valid_until, at=now
+            )
+        case wp.WorkPermitExtensionReverted():
+            return message.extension_id, lambda x: x.work_reverted(message.valid_until, at=now)
+        case wp.WorkPermitExtensionRefused() | rp.ResidencePermitExtensionRefused():
+            return message.extension_id, lambda x: x.refused(message.reasons, at=now)
+    return None
 
 
 def integration_events(
@@ -370,90 +325,54 @@ def integration_events(
                     )
                 )
             case ev.DocumentsAwaited():
-                out.append(
-                    (
-                        app.DocumentsRequested(
-                            application_id=case.application_id,
-                            documents=event.documents,
-                            requested_by=event.requested_by,
-                            respond_by=event.respond_by,
-                            reasons=event.reasons,
-                            contact=contact(case),
-                        ),
-                        "documents-requested",
-                    )
-                )
+                out.append((documents_requested(case, event), "documents-requested"))
             case ev.SideAssessed(outcome="review") if case.status == "awaiting_officer":
-                out.append(
-                    (
-                        app.OfficerReviewRequested(
-                            application_id=case.application_id,
-                            permit=event.side,
-                            reasons=event.reasons,
-                        ),
-                        f"review-{event.side}",
-                    )
+                review = app.OfficerReviewRequested(
+                    application_id=case.application_id, permit=event.side, reasons=event.reasons
                 )
+                out.append((review, f"review-{event.side}"))
             case ev.CaseDecided():
                 out.append((_decision(case, event, policy), "decision"))
             case ev.DocumentsReminded() if case.awaiting is not None:
-                out.append(
-                    (
-                        app.DocumentsRequested(
-                            application_id=case.application_id,
-                            documents=case.awaiting.documents,
-                            requested_by=case.awaiting.requested_by,
-                            respond_by=case.awaiting.respond_by,
-                            reasons=case.awaiting.reasons,
-                            contact=contact(case),
-                        ),
-                        "documents-reminder",
-                    )
-                )
+                out.append((documents_requested(case, case.awaiting), "documents-reminder"))
             case ev.CaseHeld():
                 reason = Reason(
                     code="unverified_applicant",
                     side="case",
                     legal_basis=legal_basis("unverified_applicant"),
                 )
-                out.append(
-                    (
-                        app.OfficerReviewRequested(
-                            application_id=case.application_id,
-                            permit="work",
-                            reasons=(reason,),
-                        ),
-                        "review-held",
-                    )
+                review = app.OfficerReviewRequested(
+                    application_id=case.application_id, permit="work", reasons=(reason,)
                 )
-            case ev.TimerEscalated():
-                out.append(
-                    (
-                        app.DeadlineEscalated(
-                            application_id=case.application_id,
-                            due_on=local_date(event.at),
-                            escalated_at=event.at,
-                            status=case.status,
-                        ),
-                        "escalated",
-                    )
+                out.append((review, "review-held"))
+            case ev.TimerEscalated() | ev.DeadlineMissed():
+                # A timer escalates on the day it fires; the statutory clock for the due date.
+                due_on = (
+                    local_date(event.at) if isinstance(event, ev.TimerEscalated) else event.due_on
                 )
-            case ev.DeadlineMissed():
-                out.append(
-                    (
-                        app.DeadlineEscalated(
-                            application_id=case.application_id,
-                            due_on=event.due_on,
-                            escalated_at=event.at,
-                            status=case.status,
-                        ),
-                        "escalated",
-                    )
+                escalated = app.DeadlineEscalated(
+                    application_id=case.application_id,
+                    due_on=due_on,
+                    escalated_at=event.at,
+                    status=case.status,
                 )
+                out.append((escalated, "escalated"))
     quiet = ev.LateReplyIgnored | ev.DeadlineMissed | ev.CommandsResent | ev.TimerEscalated
     if any(not isinstance(e, quiet | ev.DocumentsReminded) for e in stored):
         out.append((status_changed(case, at, stored), "status"))
     return out
+
+
+def documents_requested(case: Case, awaited: ev.DocumentsAwaited) -> app.DocumentsRequested:
+    """The applicant asked for documents (first asked, or reminded)."""
+    return app.DocumentsRequested(
+        application_id=case.application_id,
+        documents=awaited.documents,
+        requested_by=awaited.requested_by,
+        respond_by=awaited.respond_by,
+        reasons=awaited.reasons,
+        contact=contact(case),
+    )
 
 
 def _decision(case: Case, decided: ev.CaseDecided, policy: ProcedurePolicy) -> Message:

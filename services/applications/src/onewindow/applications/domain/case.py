@@ -1,8 +1,9 @@
 """The combined application as an event-sourced saga: one joint decision, all or nothing.
 
-`Case` is rebuilt from its stored events (`apply`); each use-case method decides and
-returns a `Step`: the new stored events and the commands to send. Nothing here does
-I/O; time and the working-day calendar are passed in.
+`Case` follows the aggregate convention (`onewindow.runtime.aggregate`): `replay`
+rebuilds it, `apply` is its only change, and each use-case method records every event
+the moment it decides it into a `Step`, which it returns: the new stored events and the
+commands to send. Nothing here does I/O; time and the working-day calendar are passed in.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Literal, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel
 
 from onewindow.applications.domain import events as ev
 from onewindow.applications.domain.policy import ARTICLES, legal_basis
@@ -32,6 +31,7 @@ from onewindow.contracts.v1.common import (
     ReasonCode,
     ResolvedDocument,
 )
+from onewindow.runtime.aggregate import Aggregate, Recorded
 
 SIDES: tuple[PermitSide, ...] = ("work", "residence")
 SYSTEM = "system:onewindow-saga"
@@ -120,16 +120,13 @@ class Calendar(Protocol):
     def working_days_between(self, start: date, end: date) -> int: ...
 
 
-@dataclass
-class Step:
-    """What one decision produced: stored events, and commands with their discriminator."""
-
-    events: list[BaseModel] = field(default_factory=list)
-    send: list[tuple[Message, str]] = field(default_factory=list)
+# What one decision of a case recorded: stored events, and commands with their discriminator.
+Step = Recorded[ev.CaseEvent, Message]
+OfficerDecision = Literal["approve", "refuse", "request_documents"]
 
 
 @dataclass
-class Case:
+class Case(Aggregate[ev.CaseEvent]):
     application_id: str = ""
     form: ApplicationForm | None = None
     submitted_by: Actor | None = None
@@ -345,8 +342,9 @@ class Case:
     # --- use cases ----------------------------------------------------------------
 
     def open(self, command: SubmitApplication, *, due_on: date) -> Step:
+        step = Step()
         if self.form is not None:
-            return Step()
+            return step
         opened = ev.CaseOpened(
             application_id=command.application_id,
             form=command.form,
@@ -354,14 +352,16 @@ class Case:
             submitted_at=command.submitted_at,
             due_on=due_on,
         )
-        self.apply(opened)
-        return Step([opened], [(self._verify_identity(), "verify-1")])
+        self.record(opened, into=step)
+        step.send.append(self._verify_command())
+        return step
 
-    def _verify_identity(self) -> idm.VerifyIdentity:
+    def _verify_command(self) -> tuple[Message, str]:
+        """`VerifyIdentity` for this round of verification (the first, or after documents)."""
         assert self.form is not None
         assert self.submitted_at is not None
         applicant = self.form.applicant
-        return idm.VerifyIdentity(
+        command = idm.VerifyIdentity(
             application_id=self.application_id,
             nationality=applicant.nationality,
             passport_number=applicant.passport.number,
@@ -374,49 +374,43 @@ class Case:
             # identity lets such a case take the person's claim from an unverified one.
             verified_passport=self.submitted_by.passport if self.submitted_by else None,
         )
+        return command, f"verify-{self.verification_round}"
 
     def identity_verified(self, answer: idm.IdentityVerified) -> Step:
         if not self.is_open or self.compensating:
             return self._ignore("identity verified after it could matter")
+        step = Step()
         if self.identity != "pending":
             # Identity speaks again of a verified case: new flags put it before an officer
             # (unless it is already being issued: then it is too late to stop it).
             new = tuple(f for f in answer.flags if f not in self.flags)
             if self.identity != "verified" or not new or self.issuing:
                 return self._ignore("identity verified after it could matter")
-            held = ev.CaseHeld(flags=new)
-            self.apply(held)
-            return Step([held])
+            self.record(ev.CaseHeld(flags=new), into=step)
+            return step
         resolved = ev.IdentityResolved(
             person_ref=answer.person_ref,
             employer=answer.employer,
             documents=answer.documents,
             flags=answer.flags,
         )
-        self.apply(resolved)
-        step = Step([resolved])
-        if HOLD_FLAGS & set(answer.flags) and not self.held and not self._hold_cleared():
-            held = ev.CaseHeld(flags=tuple(HOLD_FLAGS & set(answer.flags)))
-            self.apply(held)
-            step.events.append(held)
+        self.record(resolved, into=step)
+        if HOLD_FLAGS & set(answer.flags) and not self.held and self.hold_cleared_by is None:
+            self.record(ev.CaseHeld(flags=tuple(HOLD_FLAGS & set(answer.flags))), into=step)
         sides = tuple(s for s in SIDES if self.side(s).status in ("pending", "review"))
-        requested = ev.AssessmentRequested(sides=sides, round=self.assessment_round + 1)
-        self.apply(requested)
-        step.events.append(requested)
-        for name in sides:
-            step.send.append((self._assess(name), f"assess-{name}-{requested.round}"))
+        self.record(ev.AssessmentRequested(sides=sides, round=self.assessment_round + 1), into=step)
+        step.send.extend(self._assess_command(name) for name in sides)
         return step
 
-    def _hold_cleared(self) -> bool:
-        return self.hold_cleared_by is not None
-
-    def _assess(self, name: PermitSide) -> Message:
+    def _assess_command(self, name: PermitSide) -> tuple[Message, str]:
+        """`name`'s assessment in this round of assessment."""
         assert self.form is not None
         assert self.employer is not None
         assert self.submitted_at is not None
         applicant = self.form.applicant
+        command: Message
         if name == "work":
-            return work_permit.AssessWorkPermit(
+            command = work_permit.AssessWorkPermit(
                 application_id=self.application_id,
                 person_ref=self.person_ref,
                 date_of_birth=applicant.date_of_birth,
@@ -429,23 +423,27 @@ class Case:
                 flags=self.flags,
                 application_date=self.application_date,
             )
-        return residence_permit.AssessResidencePermit(
-            application_id=self.application_id,
-            person_ref=self.person_ref,
-            date_of_birth=applicant.date_of_birth,
-            passport_expires_on=applicant.passport.expires_on,
-            registration_number=self.form.residence.registration_number,
-            documents=self.documents,
-            flags=self.flags,
-            application_date=self.application_date,
-        )
+        else:
+            command = residence_permit.AssessResidencePermit(
+                application_id=self.application_id,
+                person_ref=self.person_ref,
+                date_of_birth=applicant.date_of_birth,
+                passport_expires_on=applicant.passport.expires_on,
+                registration_number=self.form.residence.registration_number,
+                documents=self.documents,
+                flags=self.flags,
+                application_date=self.application_date,
+            )
+        return command, f"assess-{name}-{self.assessment_round}"
 
     def identity_rejected(self, answer: idm.IdentityRejected, *, at: datetime) -> Step:
         if not self.is_open or self.identity != "pending":
             return self._ignore("identity rejection after it could matter")
-        refused = ev.IdentityRefused(person_ref=answer.person_ref, reasons=answer.reasons)
-        self.apply(refused)
-        return self._refuse(Step([refused]), at=at)
+        step = Step()
+        self.record(
+            ev.IdentityRefused(person_ref=answer.person_ref, reasons=answer.reasons), into=step
+        )
+        return self._refuse(step, at=at)
 
     def side_reserved(
         self,
@@ -456,9 +454,10 @@ class Case:
         classification: Classification | None,
         at: datetime,
     ) -> Step:
+        step = Step()
         side = self.side(name)
         if side.status in ("reserved", "issued") and not side.assessing and not side.renewing:
-            return Step()  # a duplicate answer
+            return step  # a duplicate answer
         if side.status in SETTLED and not side.assessing:
             return self._ignore(f"a reservation of a {side.status} {name} permit", name)
         self.now = at
@@ -469,8 +468,7 @@ class Case:
             valid_until=valid_until,
             classification=classification,
         )
-        self.apply(assessed)
-        step = Step([assessed])
+        self.record(assessed, into=step)
         if not self.is_open or self.compensating:
             # A late reservation: the case is refused or withdrawn, so it is released.
             if not side.cancel_requested:
@@ -516,8 +514,7 @@ class Case:
         as when one cannot be issued after the other was."""
         assert self.now is not None
         started = ev.IssueStarted(at=self.now, attempt=self.issue_attempt + 1, sides=tuple(sides))
-        self.apply(started)
-        step.events.append(started)
+        self.record(started, into=step)
         step.send.extend(self._issue_command(name) for name in sides)
         return step
 
@@ -539,12 +536,9 @@ class Case:
             f"issue-residence-{attempt}",
         )
 
-    def _request_renewal(self, step: Step, name: PermitSide) -> Step:
-        requested = ev.RenewalRequested(side=name, attempt=self.side(name).renewals + 1)
-        self.apply(requested)
-        step.events.append(requested)
+    def _request_renewal(self, step: Step, name: PermitSide) -> None:
+        self.record(ev.RenewalRequested(side=name, attempt=self.side(name).renewals + 1), into=step)
         step.send.append(self._renew_command(name))
-        return step
 
     def _renew_command(self, name: PermitSide) -> tuple[Message, str]:
         attempt = self.side(name).renewing
@@ -564,9 +558,9 @@ class Case:
         if side.status != "reserved" or side.number != number:
             return self._ignore(f"a lapse of a {side.status} {name} permit", name)
         self.now = at
-        lapsed = ev.SideLapsed(side=name, number=number)
-        self.apply(lapsed)
-        return self._go_on(Step([lapsed]))
+        step = Step()
+        self.record(ev.SideLapsed(side=name, number=number), into=step)
+        return self._go_on(step)
 
     def issue_failed(self, name: PermitSide, state: str, *, at: datetime) -> Step:
         """A permit service could not issue (or renew) a side. A lapse is renewed and the
@@ -578,9 +572,8 @@ class Case:
         if not side.issue_requested and not side.renewing:
             return self._ignore(f"an issue rejected ({state}) that was not asked for", name)
         self.now = at
-        failed = ev.IssueFailed(side=name, state=state)
-        self.apply(failed)
-        step = Step([failed])
+        step = Step()
+        self.record(ev.IssueFailed(side=name, state=state), into=step)
         if self.compensating:
             return self._decide_if_compensated(step, at=at)
         if state == "expired" and side.renewals < MAX_RENEWALS:
@@ -590,12 +583,12 @@ class Case:
     def side_revoked(
         self, name: PermitSide, number: str, reason: ReasonCode, *, at: datetime
     ) -> Step:
+        step = Step()
         if self.side(name).status == "revoked":
-            return Step()
+            return step
         self.now = at
-        revoked = ev.SideRevoked(side=name, number=number, reason=reason)
-        self.apply(revoked)
-        return self._decide_if_compensated(Step([revoked]), at=at)
+        self.record(ev.SideRevoked(side=name, number=number, reason=reason), into=step)
+        return self._decide_if_compensated(step, at=at)
 
     def side_refused(
         self,
@@ -605,8 +598,9 @@ class Case:
         classification: Classification | None,
         at: datetime,
     ) -> Step:
+        step = Step()
         if self.side(name).status == "refused":
-            return Step()
+            return step
         self.now = at
         assessed = ev.SideAssessed(
             side=name,
@@ -614,8 +608,7 @@ class Case:
             reasons=tuple(r.model_copy(update={"side": name}) for r in reasons),
             classification=classification,
         )
-        self.apply(assessed)
-        step = Step([assessed])
+        self.record(assessed, into=step)
         if not self.is_open:
             return step
         if self.compensating:
@@ -633,6 +626,7 @@ class Case:
         calendar: Calendar,
         respond_days: int,
     ) -> Step:
+        step = Step()
         assessed = ev.SideAssessed(
             side=name,
             outcome="review",
@@ -640,8 +634,7 @@ class Case:
             reasons=tuple(r.model_copy(update={"side": name}) for r in reasons),
             classification=classification,
         )
-        self.apply(assessed)
-        step = Step([assessed])
+        self.record(assessed, into=step)
         if not self.is_open or self.compensating:
             if not self.side(name).cancel_requested:
                 self._request_cancel(step, name, "counterpart_refused")
@@ -658,45 +651,37 @@ class Case:
                 respond_by=calendar.add_working_days(today, respond_days),
                 reasons=assessed.reasons,
             )
-            self.apply(awaited)
-            step.events.append(awaited)
+            self.record(awaited, into=step)
         elif only_documents and self.awaiting is not None:
             merged = tuple(dict.fromkeys((*self.awaiting.documents, *missing)))
-            awaited = self.awaiting.model_copy(update={"documents": merged})
-            self.apply(awaited)
-            step.events.append(awaited)
+            self.record(self.awaiting.model_copy(update={"documents": merged}), into=step)
         return step
 
     def side_issued(
         self, name: PermitSide, number: str, valid_until: date, *, at: datetime
     ) -> Step:
+        step = Step()
         if self.side(name).status == "issued":
-            return Step()
+            return step
         self.now = at
-        issued = ev.SideIssued(side=name, number=number, valid_until=valid_until)
-        self.apply(issued)
-        step = Step([issued])
+        self.record(ev.SideIssued(side=name, number=number, valid_until=valid_until), into=step)
         if self.compensating or not self.is_open:
             return step  # its cancel is on the way behind it: the permit will be revoked
         if self.work.status == "issued" and self.residence.status == "issued":
-            decided = ev.CaseDecided(outcome="approved", at=at, decided_by=self.decided_by())
-            self.apply(decided)
-            step.events.append(decided)
-            step.send.append((self._close_case("approved"), "close"))
-            return step
+            return self._decide(step, "approved", at=at, decided_by=self.decided_by())
         return self._go_on(step)
 
     def side_cancelled(self, name: PermitSide, number: str | None, *, at: datetime) -> Step:
+        step = Step()
         if self.side(name).status == "cancelled" or not self.side(name).cancel_requested:
-            return Step()
-        cancelled = ev.SideCancelled(side=name, number=number)
-        self.apply(cancelled)
-        return self._decide_if_compensated(Step([cancelled]), at=at)
+            return step
+        self.record(ev.SideCancelled(side=name, number=number), into=step)
+        return self._decide_if_compensated(step, at=at)
 
     def officer_decided(
         self,
         name: PermitSide,
-        decision: Literal["approve", "refuse", "request_documents"],
+        decision: OfficerDecision,
         officer: str,
         reason: str,
         documents: tuple[str, ...],
@@ -706,13 +691,18 @@ class Case:
         respond_days: int,
     ) -> Step:
         side = self.side(name)
+        # What the decision asks of the applicant if it is a request for documents.
+        asked = ev.DocumentsAwaited(
+            documents=documents,
+            since=today,
+            requested_by="officer",
+            respond_by=calendar.add_working_days(today, respond_days),
+        )
         if self.is_open and not self.compensating and self.held and side.status != "review":
-            return self._decide_hold(
-                decision, officer, reason, documents,
-                today=today, calendar=calendar, respond_days=respond_days,
-            )  # fmt: skip
+            return self._decide_hold(decision, officer, reason, asked)
         if not self.is_open or self.compensating or side.status != "review":
             return self._ignore(f"officer decision on a {side.status} {name} permit", name)
+        step = Step()
         recorded = ev.OfficerDecisionRecorded(
             side=name,
             decision=decision,
@@ -720,93 +710,59 @@ class Case:
             reason=reason,
             documents=documents,
         )
-        self.apply(recorded)
-        step = Step([recorded])
+        self.record(recorded, into=step)
         if self.held and decision != "refuse":
             # The officer looked at the case too: the hold is answered with this decision
             # (a refusal comes back from the permit service and refuses the case anyway).
-            cleared = ev.HoldCleared(officer=officer, decision=decision, reason=reason)
-            self.apply(cleared)
-            step.events.append(cleared)
+            self.record(
+                ev.HoldCleared(officer=officer, decision=decision, reason=reason), into=step
+            )
         if decision == "request_documents":
-            awaited = ev.DocumentsAwaited(
-                documents=documents,
-                since=today,
-                requested_by="officer",
-                respond_by=calendar.add_working_days(today, respond_days),
-            )
-            self.apply(awaited)
-            step.events.append(awaited)
+            self.record(asked, into=step)
             return step
-        command: Message
-        if name == "work":
-            command = work_permit.RecordWorkPermitOfficerDecision(
-                application_id=self.application_id,
-                decision=decision,
-                officer=officer,
-                reason=reason,
-            )
-        else:
-            command = residence_permit.RecordResidencePermitOfficerDecision(
-                application_id=self.application_id,
-                decision=decision,
-                officer=officer,
-                reason=reason,
-            )
+        command = self._officer_command(name, decision, officer, reason)
         step.send.append((command, f"officer-{name}-{len(self.officers)}"))
         return step
 
     def _decide_hold(
-        self,
-        decision: Literal["approve", "refuse", "request_documents"],
-        officer: str,
-        reason: str,
-        documents: tuple[str, ...],
-        *,
-        today: date,
-        calendar: Calendar,
-        respond_days: int,
+        self, decision: OfficerDecision, officer: str, reason: str, asked: ev.DocumentsAwaited
     ) -> Step:
         """An officer decides a held case: approval lets it go on, a refusal refuses it,
-        a request for documents asks the applicant."""
-        cleared = ev.HoldCleared(officer=officer, decision=decision, reason=reason)
-        self.apply(cleared)
-        step = Step([cleared])
+        a request for documents asks the applicant (`asked`)."""
+        step = Step()
+        self.record(ev.HoldCleared(officer=officer, decision=decision, reason=reason), into=step)
         if decision == "refuse":
             assert self.now is not None
             return self._refuse(step, at=self.now)
-        if decision == "request_documents" and documents and self.awaiting is None:
-            awaited = ev.DocumentsAwaited(
-                documents=documents,
-                since=today,
-                requested_by="officer",
-                respond_by=calendar.add_working_days(today, respond_days),
-            )
-            self.apply(awaited)
-            step.events.append(awaited)
+        if decision == "request_documents" and asked.documents and self.awaiting is None:
+            self.record(asked, into=step)
             return step
         return self._go_on(step)
 
-    def _officer_command(self, name: PermitSide) -> tuple[Message, str] | None:
+    def _officer_command(
+        self, name: PermitSide, decision: Literal["approve", "refuse"], officer: str, reason: str
+    ) -> Message:
+        """An officer's decision as `name`'s permit service takes it."""
+        if name == "work":
+            return work_permit.RecordWorkPermitOfficerDecision(
+                application_id=self.application_id,
+                decision=decision,
+                officer=officer,
+                reason=reason,
+            )
+        return residence_permit.RecordResidencePermitOfficerDecision(
+            application_id=self.application_id,
+            decision=decision,
+            officer=officer,
+            reason=reason,
+        )
+
+    def _officer_resend(self, name: PermitSide) -> tuple[Message, str] | None:
         """The last officer decision sent to `name`'s permit service (for a resend)."""
         recorded = self.side(name).officer_decision
         if recorded is None or recorded.decision == "request_documents":
             return None
-        command: Message
-        if name == "work":
-            command = work_permit.RecordWorkPermitOfficerDecision(
-                application_id=self.application_id,
-                decision=recorded.decision,
-                officer=recorded.officer,
-                reason=recorded.reason,
-            )
-        else:
-            command = residence_permit.RecordResidencePermitOfficerDecision(
-                application_id=self.application_id,
-                decision=recorded.decision,
-                officer=recorded.officer,
-                reason=recorded.reason,
-            )
+        command = self._officer_command(name, recorded.decision, recorded.officer, recorded.reason)
         return command, f"officer-{name}-{self.side(name).officer_round}"
 
     def documents_supplied(
@@ -827,21 +783,23 @@ class Case:
             stopped_days=stopped,
             new_due_on=calendar.add_working_days(self.due_on, stopped),
         )
-        self.apply(received)
-        return Step([received], [(self._verify_identity(), f"verify-{self.verification_round}")])
+        step = Step()
+        self.record(received, into=step)
+        step.send.append(self._verify_command())
+        return step
 
     def withdraw(self, *, at: datetime) -> Step:
+        step = Step()
         if not self.is_open or self.compensating:
-            return Step()
-        started = ev.CompensationStarted(cause="withdrawn", at=at)
-        self.apply(started)
-        step = Step([started])
+            return step
+        self.record(ev.CompensationStarted(cause="withdrawn", at=at), into=step)
         for name in SIDES:
             if self.side(name).holds_something:
                 self._request_cancel(step, name, "withdrawn_by_applicant")
         return self._decide_if_compensated(step, at=at)
 
     def deadline_passed(self, *, today: date, at: datetime) -> Step:
+        step = Step()
         if (
             not self.is_open
             or self.awaiting is not None
@@ -849,10 +807,9 @@ class Case:
             or today <= self.due_on
             or self.escalated_for == self.due_on
         ):
-            return Step()
-        missed = ev.DeadlineMissed(due_on=self.due_on, at=at)
-        self.apply(missed)
-        return Step([missed])
+            return step
+        self.record(ev.DeadlineMissed(due_on=self.due_on, at=at), into=step)
+        return step
 
     # --- timers: every waiting state has a deadline and an action ------------------------
 
@@ -883,32 +840,27 @@ class Case:
     def timer_fired(self, *, now: datetime, calendar: Calendar) -> Step:
         """Do what the case's timer says if it is due; nothing otherwise (a timer that
         fires twice, or early, changes nothing)."""
+        step = Step()
         timer = self.next_timer(calendar)
         if timer is None or timer.due > now:
-            return Step()
+            return step
         self.now = now
-        step = Step()
         match timer.action:
             case "remind":
-                reminded = ev.DocumentsReminded(at=now)
-                self.apply(reminded)
-                step.events.append(reminded)
+                self.record(ev.DocumentsReminded(at=now), into=step)
             case "no_response":
                 assert self.awaiting is not None
                 lapsed = ev.SupplementLapsed(respond_by=self.awaiting.respond_by, at=now)
-                self.apply(lapsed)
-                step.events.append(lapsed)
+                self.record(lapsed, into=step)
                 return self._refuse(step, at=now)
             case "escalate":
                 assert self.status_since is not None
                 escalated = ev.TimerEscalated(status=self.status, since=self.status_since, at=now)
-                self.apply(escalated)
-                step.events.append(escalated)
+                self.record(escalated, into=step)
             case "resend":
                 outstanding = self.outstanding()
                 resent = ev.CommandsResent(at=now, commands=tuple(d for _, d in outstanding))
-                self.apply(resent)
-                step.events.append(resent)
+                self.record(resent, into=step)
                 step.send.extend(outstanding)
         return step
 
@@ -919,7 +871,7 @@ class Case:
             return []
         found: list[tuple[Message, str]] = []
         if self.identity == "pending" and self.awaiting is None and not self.compensating:
-            found.append((self._verify_identity(), f"verify-{self.verification_round}"))
+            found.append(self._verify_command())
         for name in SIDES:
             side = self.side(name)
             if side.cancel_requested:
@@ -930,18 +882,13 @@ class Case:
             elif side.issue_requested:
                 found.append(self._issue_command(name))
             elif side.assessing:
-                officer = self._officer_command(name)
-                found.append(
-                    officer or (self._assess(name), f"assess-{name}-{self.assessment_round}")
-                )
+                found.append(self._officer_resend(name) or self._assess_command(name))
         return found
 
     # --- compensation ---------------------------------------------------------------
 
     def _request_cancel(self, step: Step, name: PermitSide, reason: ReasonCode) -> None:
-        requested = ev.CancellationRequested(side=name, reason=reason)
-        self.apply(requested)
-        step.events.append(requested)
+        self.record(ev.CancellationRequested(side=name, reason=reason), into=step)
         step.send.append(self._cancel_command(name))
 
     def _cancel_command(self, name: PermitSide) -> tuple[Message, str]:
@@ -958,9 +905,7 @@ class Case:
         return command, f"cancel-{name}"
 
     def _refuse(self, step: Step, *, at: datetime) -> Step:
-        started = ev.CompensationStarted(cause="refused", at=at)
-        self.apply(started)
-        step.events.append(started)
+        self.record(ev.CompensationStarted(cause="refused", at=at), into=step)
         for name in SIDES:
             side = self.side(name)
             if side.status not in SETTLED and side.holds_something:
@@ -989,15 +934,24 @@ class Case:
             if outcome == "refused"
             else (Reason(code="withdrawn_by_applicant", legal_basis=legal_basis("withdrawn")),)
         )
-        decided = ev.CaseDecided(
-            outcome=outcome,
-            at=at,
-            decided_by="applicant" if outcome == "withdrawn" else self.decided_by(),
-            reasons=reasons,
+        decided_by = "applicant" if outcome == "withdrawn" else self.decided_by()
+        return self._decide(step, outcome, at=at, decided_by=decided_by, reasons=reasons)
+
+    def _decide(
+        self,
+        step: Step,
+        outcome: ev.Outcome,
+        *,
+        at: datetime,
+        decided_by: str,
+        reasons: tuple[Reason, ...] = (),
+    ) -> Step:
+        """Decide the case; identity's claim on the person is released (`CloseCase`)."""
+        decided = ev.CaseDecided(outcome=outcome, at=at, decided_by=decided_by, reasons=reasons)
+        self.record(decided, into=step)
+        step.send.append(
+            (idm.CloseCase(application_id=self.application_id, outcome=outcome), "close")
         )
-        self.apply(decided)
-        step.events.append(decided)
-        step.send.append((self._close_case(outcome), "close"))
         return step
 
     def refusal_reasons(self) -> tuple[Reason, ...]:
@@ -1048,11 +1002,10 @@ class Case:
             for r in reasons
         )
 
-    def _close_case(self, outcome: ev.Outcome) -> idm.CloseCase:
-        return idm.CloseCase(application_id=self.application_id, outcome=outcome)
-
     def _ignore(self, what: str, side: PermitSide | None = None) -> Step:
-        return Step([ev.LateReplyIgnored(what=what, side=side)])
+        step = Step()
+        self.record(ev.LateReplyIgnored(what=what, side=side), into=step)
+        return step
 
 
 def _with_documents(form: ApplicationForm, supplied: tuple[DocumentRef, ...]) -> ApplicationForm:

@@ -15,16 +15,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from onewindow.applications.domain.case import (
-    ESCALATE_AFTER,
-    RESEND_AFTER,
-    Step,
-    Timer,
-)
+from onewindow.applications.domain.case import ESCALATE_AFTER, RESEND_AFTER, Timer
 from onewindow.contracts.message import Message
 from onewindow.contracts.v1 import residence_permit, work_permit
 from onewindow.contracts.v1.applications import Actor
 from onewindow.contracts.v1.common import PermitGrant, Reason
+from onewindow.runtime.aggregate import Aggregate, Recorded
 from onewindow.runtime.clock import local_date
 from onewindow.runtime.event_types import EventTypes
 
@@ -92,10 +88,12 @@ EXTENSION_EVENTS.add_all(
     )
 )
 _TIMER_EVENTS = (ExtensionResent, ExtensionEscalated)
+# What one decision of an extension recorded: stored events, and commands to send.
+ExtensionStep = Recorded[ExtensionEvent, Message]
 
 
 @dataclass
-class Extension:
+class Extension(Aggregate[ExtensionEvent]):
     request: ExtensionRequested | None = None
     work: PermitGrant | None = None
     residence: PermitGrant | None = None
@@ -142,25 +140,21 @@ class Extension:
             case ExtensionClosed():
                 self.closed = event
 
-    def _record(self, step: Step, event: ExtensionEvent) -> None:
-        self.apply(event)
-        step.events.append(event)
-
-    def start(self, requested: ExtensionRequested) -> Step:
-        step = Step()
+    def start(self, requested: ExtensionRequested) -> ExtensionStep:
+        step = ExtensionStep()
         if self.request is not None:
             return step
         self.now = self.now or requested.requested_at
-        self._record(step, requested)
+        self.record(requested, into=step)
         if requested.application_id is None:
             reason = Reason(
                 code="document_not_found",
                 side="work",
                 detail=f"no permit numbered {requested.work_permit_number}",
             )
-            self._record(
-                step,
+            self.record(
                 ExtensionClosed(outcome="refused", at=requested.requested_at, reasons=(reason,)),
+                into=step,
             )
             return step
         step.send.append(self._extend_work())
@@ -202,42 +196,42 @@ class Extension:
             "revert-work",
         )
 
-    def work_extended(self, number: str, valid_until: date) -> Step:
-        step = Step()
+    def work_extended(self, number: str, valid_until: date) -> ExtensionStep:
+        step = ExtensionStep()
         if self.work is not None or self.request is None or self.request.application_id is None:
             return step
-        self._record(step, WorkExtended(number=number, valid_until=valid_until))
+        self.record(WorkExtended(number=number, valid_until=valid_until), into=step)
         step.send.append(self._extend_residence())
         return step
 
-    def residence_extended(self, number: str, valid_until: date, *, at: datetime) -> Step:
-        step = Step()
+    def residence_extended(self, number: str, valid_until: date, *, at: datetime) -> ExtensionStep:
+        step = ExtensionStep()
         if self.residence is not None or self.closed is not None:
             return step
-        self._record(step, ResidenceExtended(number=number, valid_until=valid_until))
-        self._record(step, ExtensionClosed(outcome="approved", at=at))
+        self.record(ResidenceExtended(number=number, valid_until=valid_until), into=step)
+        self.record(ExtensionClosed(outcome="approved", at=at), into=step)
         return step
 
-    def refused(self, reasons: tuple[Reason, ...], *, at: datetime) -> Step:
+    def refused(self, reasons: tuple[Reason, ...], *, at: datetime) -> ExtensionStep:
         """A permit service refused. If the work permit was already extended, its
         extension is undone first (both or neither); then the extension is refused."""
-        step = Step()
+        step = ExtensionStep()
         if self.closed is not None or self.reverting is not None:
             return step
         if self.work is not None:
-            self._record(step, WorkRevertRequested(reasons=reasons))
+            self.record(WorkRevertRequested(reasons=reasons), into=step)
             step.send.append(self._revert_work())
             return step
-        self._record(step, ExtensionClosed(outcome="refused", at=at, reasons=reasons))
+        self.record(ExtensionClosed(outcome="refused", at=at, reasons=reasons), into=step)
         return step
 
-    def work_reverted(self, valid_until: date, *, at: datetime) -> Step:
-        step = Step()
+    def work_reverted(self, valid_until: date, *, at: datetime) -> ExtensionStep:
+        step = ExtensionStep()
         if self.closed is not None or self.reverting is None:
             return step
-        self._record(step, WorkReverted(valid_until=valid_until))
-        self._record(
-            step, ExtensionClosed(outcome="refused", at=at, reasons=self.reverting.reasons)
+        self.record(WorkReverted(valid_until=valid_until), into=step)
+        self.record(
+            ExtensionClosed(outcome="refused", at=at, reasons=self.reverting.reasons), into=step
         )
         return step
 
@@ -262,16 +256,16 @@ class Extension:
             return Timer(escalate, "escalate")
         return Timer(resend, "resend")
 
-    def timer_fired(self, *, now: datetime) -> Step:
-        step = Step()
+    def timer_fired(self, *, now: datetime) -> ExtensionStep:
+        step = ExtensionStep()
         timer = self.next_timer()
         if timer is None or timer.due > now:
             return step
         self.now = now
         if timer.action == "escalate":
-            self._record(step, ExtensionEscalated(at=now))
+            self.record(ExtensionEscalated(at=now), into=step)
             return step
         outstanding = self.outstanding()
-        self._record(step, ExtensionResent(at=now, commands=tuple(d for _, d in outstanding)))
+        self.record(ExtensionResent(at=now, commands=tuple(d for _, d in outstanding)), into=step)
         step.send.extend(outstanding)
         return step
