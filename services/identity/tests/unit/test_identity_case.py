@@ -40,7 +40,7 @@ ENDED = CaseEnded(application_id="A-1", outcome="withdrawn")
 def test_case_state_from_history(
     rule: str, history: list[DomainEvent], verified: bool, ended: bool
 ) -> None:
-    case = IdentityCase.from_history("A-1", history)
+    case = IdentityCase.replay("A-1", history)
     assert (case.verified, case.ended) == (verified, ended), rule
     if history:
         assert (case.person_ref, case.employer_uscc) == ("P-1", EMPLOYER.uscc)
@@ -61,5 +61,5 @@ def test_verification_is_recorded_with_its_result() -> None:
 
 
 def test_closing_is_recorded_once() -> None:
-    assert IdentityCase("A-1").end("withdrawn") == (ENDED,)
-    assert IdentityCase.from_history("A-1", [ENDED]).end("approved") == ()
+    assert IdentityCase("A-1").end("withdrawn") == [ENDED]
+    assert IdentityCase.replay("A-1", [ENDED]).end("approved") == []

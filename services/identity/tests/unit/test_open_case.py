@@ -14,11 +14,11 @@ from onewindow.identity.domain.open_case import (
 
 
 def test_a_free_claim_is_taken() -> None:
-    assert OpenCase().claim("A-1") == (CaseClaimed(application_id="A-1"),)
+    assert OpenCase().claim("A-1") == [CaseClaimed(application_id="A-1")]
 
 
 def test_claiming_again_for_the_same_case_records_nothing() -> None:
-    assert OpenCase("A-1").claim("A-1") == ()
+    assert OpenCase("A-1").claim("A-1") == []
 
 
 def test_a_second_case_cannot_claim_and_learns_the_first() -> None:
@@ -56,18 +56,16 @@ def test_a_second_case_cannot_claim_and_learns_the_first() -> None:
 def test_history_says_which_case_is_open(
     rule: str, history: list[DomainEvent], holder: str | None
 ) -> None:
-    assert OpenCase.from_history(history).holder == holder, rule
+    assert OpenCase.replay(history).holder == holder, rule
 
 
 @pytest.mark.parametrize(
     ("rule", "holder", "releasing", "events"),
     [
-        ("holder_releases", "A-1", "A-1", (CaseReleased(application_id="A-1"),)),
-        ("another_case_cannot_release", "A-1", "A-2", ()),
-        ("nothing_to_release", None, "A-1", ()),
+        ("holder_releases", "A-1", "A-1", [CaseReleased(application_id="A-1")]),
+        ("another_case_cannot_release", "A-1", "A-2", []),
+        ("nothing_to_release", None, "A-1", []),
     ],
 )
-def test_release(
-    rule: str, holder: str | None, releasing: str, events: tuple[DomainEvent, ...]
-) -> None:
+def test_release(rule: str, holder: str | None, releasing: str, events: list[DomainEvent]) -> None:
     assert OpenCase(holder).release(releasing) == events, rule

@@ -162,7 +162,7 @@ def envelope_for(message: Message, application_id: str) -> Envelope:
 
 
 async def holder_of_claim(store: MemoryEventStore) -> str | None:
-    return OpenCase.from_history(history(await store.load(CLAIM))).holder
+    return OpenCase.replay(history(await store.load(CLAIM))).holder
 
 
 def sent(store: MemoryEventStore, application_id: str) -> list[Message]:

@@ -49,7 +49,6 @@ from onewindow.contracts.v1.identity import (
 from onewindow.identity.application.registry import Registry
 from onewindow.identity.application.streams import case_stream, history, open_case_stream
 from onewindow.identity.domain.case import CaseEnded, CaseRejected, CaseVerified, IdentityCase
-from onewindow.identity.domain.events import DomainEvent
 from onewindow.identity.domain.open_case import OpenCase
 from onewindow.identity.domain.person import PassportHolder, normalise
 from onewindow.identity.domain.verification import (
@@ -127,7 +126,7 @@ class IdentityVerification:
             result = verify(case, facts)
             hold = isinstance(result, Verified) and not state.ended
             # A conflict on the claim is retried by `handle`, on fresh state.
-            claim = await self._claim_or_release(
+            await self._claim_or_release(
                 claim_stream,
                 claim_version,
                 facts.open_case,
@@ -136,7 +135,7 @@ class IdentityVerification:
                 verified=case.verified_applicant,
             )
             # Before this case's own commit, so a redelivery after a crash does it again.
-            for displaced in claim.displaced_by(case.application_id) if hold else ():
+            for displaced in facts.open_case.displaced_by(case.application_id) if hold else ():
                 await self._record_displacement(displaced, case.application_id, envelope)
             event = state.record_verification(person_ref, case.employer_uscc, result)
             message = (
@@ -178,7 +177,7 @@ class IdentityVerification:
                 await self._claim_or_release(
                     claim_stream,
                     claim.version,
-                    OpenCase.from_history(history(claim)),
+                    OpenCase.replay(history(claim)),
                     command.application_id,
                     hold=False,
                 )
@@ -221,7 +220,7 @@ class IdentityVerification:
             employer=employer.record if employer is not None else None,
             certificates=found,
             watchlisted=watch is not None,
-            open_case=OpenCase.from_history(history(claim)),
+            open_case=OpenCase.replay(history(claim)),
             held=tuple(held),
         )
         return facts, claim.version
@@ -235,13 +234,12 @@ class IdentityVerification:
         hold: bool,
         *,
         verified: bool = False,
-    ) -> OpenCase:
-        """Take the claim for a case that should hold it, release it for one that should not;
-        the claim as it is afterwards.
+    ) -> None:
+        """Take the claim for a case that should hold it, release it for one that should not
+        (`open_case` records it, so it is left as the claim is afterwards).
 
         Raises `ConcurrencyConflict` when another case moved the claim meanwhile.
         """
-        events: tuple[DomainEvent, ...]
         events = (
             open_case.claim(application_id, verified=verified)
             if hold
@@ -249,7 +247,6 @@ class IdentityVerification:
         )
         if events:
             await self._store.append(stream, version, events)
-        return open_case.after(events)
 
     async def _record_displacement(self, displaced: str, by: str, envelope: Envelope) -> None:
         """Record on the displaced case's own stream that the verified applicant's case `by`
@@ -297,7 +294,7 @@ class IdentityVerification:
 
 def _case_of(application_id: str) -> Callable[[Stream], IdentityCase]:
     """How `handle` rebuilds the identity case of an application from its stream."""
-    return lambda stream: IdentityCase.from_history(application_id, history(stream))
+    return lambda stream: IdentityCase.replay(application_id, history(stream))
 
 
 def identity_verified(event: CaseVerified) -> IdentityVerified:

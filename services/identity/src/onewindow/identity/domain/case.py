@@ -9,13 +9,14 @@ applicant's (v1.1) is verified again with the flag `unverified_applicant`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 from onewindow.contracts.v1.common import Employer, Reason, ResolvedDocument
 from onewindow.contracts.v1.identity import Flag
 from onewindow.identity.domain.events import DomainEvent
 from onewindow.identity.domain.verification import Rejected, Verification, Verified
+from onewindow.runtime.aggregate import Aggregate
 
 Outcome = Literal["approved", "refused", "withdrawn"]
 
@@ -58,8 +59,8 @@ CASE_EVENTS: tuple[type[DomainEvent], ...] = (
 UNVERIFIED_APPLICANT: Flag = "unverified_applicant"
 
 
-@dataclass(frozen=True, slots=True)
-class IdentityCase:
+@dataclass
+class IdentityCase(Aggregate[DomainEvent]):
     """The state of one case in the identity service.
 
     `latest` is the latest verification while it stands (None once a later one
@@ -76,57 +77,51 @@ class IdentityCase:
     displaced_by: str | None = None
 
     @classmethod
-    def from_history(cls, application_id: str, history: Iterable[DomainEvent]) -> IdentityCase:
+    def replay(cls, application_id: str, history: Iterable[DomainEvent]) -> IdentityCase:
         case = cls(application_id)
         for event in history:
-            case = case._apply(event)
+            case.apply(event)
         return case
 
-    def _apply(self, event: DomainEvent) -> IdentityCase:
-        if isinstance(event, CaseVerified):
-            return replace(
-                self,
-                person_ref=event.person_ref,
-                employer_uscc=event.employer.uscc,
-                verified=True,
-                latest=event,
-            )
-        if isinstance(event, CaseRejected):
-            return replace(
-                self,
-                person_ref=event.person_ref,
-                employer_uscc=event.employer_uscc,
-                verified=False,
-                latest=None,
-            )
-        if isinstance(event, CaseEnded):
-            return replace(self, ended=True)
-        if isinstance(event, CaseDisplaced):
-            return replace(self, displaced_by=event.by)
-        return self
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CaseVerified():
+                self.person_ref, self.employer_uscc = event.person_ref, event.employer.uscc
+                self.verified, self.latest = True, event
+            case CaseRejected():
+                self.person_ref, self.employer_uscc = event.person_ref, event.employer_uscc
+                self.verified, self.latest = False, None
+            case CaseEnded():
+                self.ended = True
+            case CaseDisplaced():
+                self.displaced_by = event.by
 
     def record_verification(
         self, person_ref: str, employer_uscc: str, result: Verification
     ) -> CaseVerified | CaseRejected:
-        """The event recording this verification's result."""
+        """Record this verification's result; the event recording it."""
+        event: CaseVerified | CaseRejected
         if isinstance(result, Verified):
-            return CaseVerified(
+            event = CaseVerified(
                 application_id=self.application_id,
                 person_ref=person_ref,
                 employer=result.employer,
                 documents=result.documents,
                 flags=result.flags,
             )
-        assert isinstance(result, Rejected)
-        return CaseRejected(
-            application_id=self.application_id,
-            person_ref=person_ref,
-            employer_uscc=employer_uscc,
-            reasons=result.reasons,
-            duplicate_of=result.duplicate_of,
-        )
+        else:
+            assert isinstance(result, Rejected)
+            event = CaseRejected(
+                application_id=self.application_id,
+                person_ref=person_ref,
+                employer_uscc=employer_uscc,
+                reasons=result.reasons,
+                duplicate_of=result.duplicate_of,
+            )
+        self.record(event)
+        return event
 
-    def displace(self, by: str) -> tuple[DomainEvent, ...]:
+    def displace(self, by: str) -> list[DomainEvent]:
         """Record that the verified applicant's case `by` displaced this one.
 
         An open case whose verification stands is verified again with the flag
@@ -135,16 +130,16 @@ class IdentityCase:
         for a closed case or one displaced already.
         """
         if self.ended or self.displaced_by is not None:
-            return ()
+            return []
         displaced = CaseDisplaced(application_id=self.application_id, by=by)
         latest = self.latest
         if latest is None or UNVERIFIED_APPLICANT in latest.flags:
-            return (displaced,)
+            return self.record(displaced)
         flagged = latest.model_copy(update={"flags": (*latest.flags, UNVERIFIED_APPLICANT)})
-        return (displaced, flagged)
+        return self.record(displaced, flagged)
 
-    def end(self, outcome: Outcome) -> tuple[DomainEvent, ...]:
+    def end(self, outcome: Outcome) -> list[DomainEvent]:
         """Close the case; closing it again records nothing."""
         if self.ended:
-            return ()
-        return (CaseEnded(application_id=self.application_id, outcome=outcome),)
+            return []
+        return self.record(CaseEnded(application_id=self.application_id, outcome=outcome))

@@ -14,10 +14,11 @@ to an officer (flag `unverified_applicant`) instead of blocking the person.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from onewindow.identity.domain.events import DomainEvent
+from onewindow.runtime.aggregate import Aggregate
 
 
 class CaseClaimed(DomainEvent):
@@ -43,8 +44,8 @@ class CaseAlreadyOpen(Exception):
         self.open_application_id = open_application_id
 
 
-@dataclass(frozen=True, slots=True)
-class OpenCase:
+@dataclass
+class OpenCase(Aggregate[DomainEvent]):
     """Which application, if any, holds the claim of one (person, employer).
 
     `holder_verified` says whether the holder's submitter was verified for the
@@ -54,24 +55,23 @@ class OpenCase:
 
     holder: str | None = None
     holder_verified: bool = False
-    displaced: Mapping[str, str] = field(default_factory=dict)
+    displaced: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_history(cls, history: Iterable[DomainEvent]) -> OpenCase:
-        return cls().after(history)
+    def replay(cls, history: Iterable[DomainEvent]) -> OpenCase:
+        claim = cls()
+        for event in history:
+            claim.apply(event)
+        return claim
 
-    def after(self, events: Iterable[DomainEvent]) -> OpenCase:
-        """The claim once `events` are recorded."""
-        state = self
-        for event in events:
-            if isinstance(event, CaseClaimed):
-                displaced = dict(state.displaced)
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CaseClaimed():
                 if event.displaced is not None:
-                    displaced[event.displaced] = event.application_id
-                state = OpenCase(event.application_id, event.verified, displaced)
-            elif isinstance(event, CaseReleased) and event.application_id == state.holder:
-                state = replace(state, holder=None, holder_verified=False)
-        return state
+                    self.displaced[event.displaced] = event.application_id
+                self.holder, self.holder_verified = event.application_id, event.verified
+            case CaseReleased() if event.application_id == self.holder:
+                self.holder, self.holder_verified = None, False
 
     def was_displaced(self, application_id: str) -> bool:
         """Whether a verified applicant's case took the claim from this one."""
@@ -93,7 +93,7 @@ class OpenCase:
             return None
         return self.holder
 
-    def claim(self, application_id: str, *, verified: bool = False) -> tuple[DomainEvent, ...]:
+    def claim(self, application_id: str, *, verified: bool = False) -> list[DomainEvent]:
         """Take the claim for this application (nothing to do if it already holds it).
 
         A verified applicant's case takes it from an unverified holder, naming the case
@@ -101,17 +101,17 @@ class OpenCase:
         `CaseAlreadyOpen` when the claim is another's to keep.
         """
         if self.was_displaced(application_id):
-            return ()
+            return []
         if (other := self.duplicate_for(application_id, verified=verified)) is not None:
             raise CaseAlreadyOpen(other)
         if self.holder == application_id:
-            return ()
-        return (
-            CaseClaimed(application_id=application_id, verified=verified, displaced=self.holder),
+            return []
+        return self.record(
+            CaseClaimed(application_id=application_id, verified=verified, displaced=self.holder)
         )
 
-    def release(self, application_id: str) -> tuple[DomainEvent, ...]:
+    def release(self, application_id: str) -> list[DomainEvent]:
         """Let go of the claim if this application holds it; another's claim is left alone."""
         if self.holder != application_id:
-            return ()
-        return (CaseReleased(application_id=application_id),)
+            return []
+        return self.record(CaseReleased(application_id=application_id))
