@@ -219,3 +219,33 @@ def test_replaying_the_stored_events_rebuilds_the_same_case() -> None:
     assert rebuilt.status == case.status == "assessing"
     assert rebuilt.work == case.work
     assert rebuilt.due_on == case.due_on
+
+
+def test_an_officer_decision_is_resent_under_the_id_it_was_first_sent_under() -> None:
+    # A held case (the applicant's verified account displaced this one) whose work
+    # permit also went to review: the officer's approval answers both, and a resend of
+    # the decision must be the same message to the permit service, not a second one.
+    case = submitted()
+    case.identity_verified(verified(case).model_copy(update={"flags": ("unverified_applicant",)}))
+    assert case.held
+    case.side_needs_review(
+        "work",
+        (Reason(code="watchlist_match"),),
+        (),
+        classification=None,
+        today=TODAY,
+        calendar=CALENDAR,
+        respond_days=20,
+    )
+    step = case.officer_decided(
+        "work", "approve", "olga", "", (), today=TODAY, calendar=CALENDAR, respond_days=20
+    )
+    assert not case.held
+    first = [d for m, d in step.send if isinstance(m, work_permit.RecordWorkPermitOfficerDecision)]
+    resent = [
+        d
+        for m, d in case.outstanding()
+        if isinstance(m, work_permit.RecordWorkPermitOfficerDecision)
+    ]
+    assert len(first) == 1
+    assert resent == first

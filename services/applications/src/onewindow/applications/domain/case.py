@@ -720,8 +720,11 @@ class Case(Aggregate[ev.CaseEvent]):
         if decision == "request_documents":
             self.record(asked, into=step)
             return step
-        command = self._officer_command(name, decision, officer, reason)
-        step.send.append((command, f"officer-{name}-{len(self.officers)}"))
+        # Sent under the id every resend of it uses (the side's officer round: a hold
+        # cleared in the same step must not count the officer twice).
+        sent = self._officer_resend(name)
+        assert sent is not None
+        step.send.append(sent)
         return step
 
     def _decide_hold(
