@@ -1,18 +1,16 @@
 """The VerifyIdentity and CloseCase handlers: the claim, its release, crash and race safety.
 
-Runs against an in-memory event store that subclasses the real one (same version
-guard, same handled-message record); the service tests run the same handlers on
-Kafka and FerretDB.
+Runs against the runtime's in-memory event store (the real store's version guard and
+handled-message record; `before_append` and `force` play another writer); the service
+tests run the same handlers on Kafka and FerretDB.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
-from pydantic import BaseModel
 
 from onewindow.contracts.envelope import Envelope, new_envelope
 from onewindow.contracts.message import Message
@@ -36,13 +34,7 @@ from onewindow.identity.domain.registry import (
     Holder,
     Recorder,
 )
-from onewindow.runtime.eventstore import (
-    ConcurrencyConflict,
-    EventStore,
-    Outgoing,
-    StoredEvent,
-    Stream,
-)
+from onewindow.runtime.memory import MemoryEventStore
 
 SECRET = b"unit-secret"
 USCC = "91310104MA1FL5KX1N"
@@ -50,58 +42,6 @@ PERSON = PassportHolder("NLD", "NX4K2P7R1")
 PERSON_REF = PERSON.ref(SECRET)
 CLAIM = open_case_stream(PERSON_REF, USCC)
 CLERK = Recorder(sub="carl", role="clerk")
-
-
-class MemoryEventStore(EventStore):
-    """The event store's contract in memory: one commit per append, guarded by version."""
-
-    def __init__(self) -> None:
-        self.streams: dict[str, Stream] = {}
-        self.published: list[Outgoing] = []
-        # Called before each append until it answers True (then it is dropped).
-        self.before_append: Callable[[str], bool] | None = None
-
-    async def load(self, stream: str) -> Stream:
-        found = self.streams.get(stream, Stream(stream))
-        return Stream(stream, found.version, list(found.events), set(found.handled))
-
-    async def load_owned(self, stream: str) -> Stream:
-        return await self.load(stream)
-
-    async def append(
-        self,
-        stream: str,
-        expected_version: int,
-        events: Sequence[BaseModel],
-        outbox: Sequence[Outgoing] = (),
-        handled_message_id: str | None = None,
-        recorded_at: datetime | None = None,
-    ) -> int:
-        if self.before_append is not None and self.before_append(stream):
-            self.before_append = None
-        current = self.streams.setdefault(stream, Stream(stream))
-        if current.version != expected_version:
-            raise ConcurrencyConflict(stream, expected_version)
-        current.version += 1
-        now = recorded_at or datetime.now(UTC)
-        current.events += [
-            StoredEvent(type(e).__name__, e.model_dump(mode="json"), current.version, now)
-            for e in events
-        ]
-        if handled_message_id is not None:
-            current.handled.add(handled_message_id)
-        self.published += outbox
-        return current.version
-
-    def force(self, stream: str, *events: BaseModel) -> None:
-        """Append behind the handler's back, as another process (or a lost commit) would."""
-        current = self.streams.setdefault(stream, Stream(stream))
-        current.version += 1
-        now = datetime.now(UTC)
-        current.events += [
-            StoredEvent(type(e).__name__, e.model_dump(mode="json"), current.version, now)
-            for e in events
-        ]
 
 
 class MemoryViews:
