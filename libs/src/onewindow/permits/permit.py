@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Generic, Literal, Protocol, Self, TypeVar
+from typing import Generic, Literal, Self, TypeVar
 
 from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode
 from onewindow.permits.events import (
@@ -55,14 +56,13 @@ class PermitNumberNeeded(Exception):
     """
 
 
-class Review(Protocol):
-    """Why an officer or the applicant must act before a decision (a service's rules say)."""
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Why an officer or the applicant must act before a decision (the documents asked
+    of the applicant named in `missing_documents`)."""
 
-    @property
-    def reasons(self) -> tuple[Reason, ...]: ...
-
-    @property
-    def missing_documents(self) -> tuple[str, ...]: ...
+    reasons: tuple[Reason, ...]
+    missing_documents: tuple[str, ...]
 
 
 class Permit(ABC, Generic[AssessedT, PolicyT]):

@@ -3,28 +3,18 @@ how long it is valid. Every check reports every reason it finds."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from onewindow.contracts.v1.common import Reason, ResolvedDocument
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
 from onewindow.permits.dates import add_months, age_on
+from onewindow.permits.permit import Review
 from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
 
 # What a supplement request names when the temporary residence registration number is
 # missing (beside document kinds in `missing_documents`).
 REGISTRATION_NUMBER = "registration_number"
-
-
-def passport_reasons(expires_on: date, application_date: date, months: int) -> list[Reason]:
-    """Expired on the application date, or valid for less than `months` after it."""
-    if expires_on < application_date:
-        return [reasons.passport_expired(expires_on, application_date)]
-    needed_until = add_months(application_date, months)
-    if expires_on < needed_until:
-        return [reasons.passport_validity_too_short(expires_on, needed_until, months)]
-    return []
 
 
 def needs_health_certificate(
@@ -72,7 +62,9 @@ def refusal_reasons(command: AssessResidencePermit, policy: ResidencePermitPolic
     applicant is asked for it (`review_triggers`).
     """
     day = command.application_date
-    found = passport_reasons(command.passport_expires_on, day, policy.passport_min_validity_months)
+    found = reasons.REASONS.passport(
+        command.passport_expires_on, day, policy.passport_min_validity_months
+    )
     certificate = latest_health_certificate(command.documents, day)
     if certificate is not None and needs_health_certificate(command.date_of_birth, day, policy):
         months = policy.health_certificate_max_age_months
@@ -82,14 +74,6 @@ def refusal_reasons(command: AssessResidencePermit, policy: ResidencePermitPolic
                 reasons.health_certificate_too_old(certificate.issued_on, oldest_accepted, months)
             )
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class Review:
-    """Why an officer or the applicant must act before a decision."""
-
-    reasons: tuple[Reason, ...]
-    missing_documents: tuple[str, ...]
 
 
 def review_triggers(command: AssessResidencePermit, policy: ResidencePermitPolicy) -> Review:

@@ -4,25 +4,16 @@ it is valid. Every check reports every reason it finds, not just the first."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocument
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.permits.dates import add_months, add_years
+from onewindow.permits.dates import add_years
+from onewindow.permits.permit import Review
 from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.classification import candidate_of, classify
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
-
-
-def passport_reasons(expires_on: date, application_date: date, months: int) -> list[Reason]:
-    """Expired on the application date, or valid for less than `months` after it."""
-    if expires_on < application_date:
-        return [reasons.passport_expired(expires_on, application_date)]
-    needed_until = add_months(application_date, months)
-    if expires_on < needed_until:
-        return [reasons.passport_validity_too_short(expires_on, needed_until, months)]
-    return []
 
 
 def refusal_reasons(
@@ -37,7 +28,7 @@ def refusal_reasons(
     merely expired: a current one would make the person Category A, so the applicant is
     asked for it instead (`review_triggers`).
     """
-    found = passport_reasons(
+    found = reasons.REASONS.passport(
         command.passport_expires_on, command.application_date, policy.passport_min_validity_months
     )
     if command.employer.licence_valid_until < today:
@@ -67,14 +58,6 @@ def expired_recognition(command: AssessWorkPermit) -> ResolvedDocument | None:
     if any(in_force(d, day) for d in recognitions):
         return None
     return latest_expired(recognitions, day)
-
-
-@dataclass(frozen=True, slots=True)
-class Review:
-    """Why an officer or the applicant must act before a decision."""
-
-    reasons: tuple[Reason, ...]
-    missing_documents: tuple[str, ...]
 
 
 def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Review:

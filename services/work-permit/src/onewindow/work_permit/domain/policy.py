@@ -7,16 +7,20 @@ Category-B pilot) live in `policy_data/*.json`, one file per version. They are r
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from typing import Final, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import ClassVar, Final, Literal
 
 from onewindow.contracts.v1.common import Bonus, DocumentKind, Education, LegalBasis, ReasonCode
+from onewindow.permits.policy import (
+    NoPolicyInForce as NoPolicyInForce,
+)
+from onewindow.permits.policy import (
+    PolicyData,
+    PrintedNumber,
+    VersionedPolicy,
+    Versions,
+)
 
 Category = Literal["A", "B", "C"]
 
@@ -50,24 +54,20 @@ def legal_basis(code: ReasonCode) -> LegalBasis:
     return LegalBasis(policy=LEGAL_BASIS_POLICY, article=ARTICLES[code])
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Threshold(_Data):
+class Threshold(PolicyData):
     """A band open at the top: values of at least `at_least` earn `points`."""
 
     at_least: int
     points: int
 
 
-class AgeBand(_Data):
+class AgeBand(PolicyData):
     from_age: int
     to_age: int
     points: int
 
 
-class ExperienceScale(_Data):
+class ExperienceScale(PolicyData):
     """`points_at_start` at `from_years`, then `per_further_year` per full year, capped."""
 
     from_years: int
@@ -76,13 +76,13 @@ class ExperienceScale(_Data):
     max_points: int
 
 
-class ChineseScale(_Data):
+class ChineseScale(PolicyData):
     hsk: dict[int, int]
     chinese_taught_degree: int
     max_points: int
 
 
-class PointsTable(_Data):
+class PointsTable(PolicyData):
     annual_salary_cny: tuple[Threshold, ...]
     education: dict[Education, int]
     work_experience: ExperienceScale
@@ -93,27 +93,19 @@ class PointsTable(_Data):
     bonuses: tuple[Bonus, ...]
 
 
-class CategoryThresholds(_Data):
+class CategoryThresholds(PolicyData):
     a_min_points: int
     b_min_points: int
 
 
-class ExtensionWindow(_Data):
+class ExtensionWindow(PolicyData):
     opens_days_before_expiry: int
     closes_days_before_expiry: int
 
 
-class NumberFormat(_Data):
-    prefix: str
-    digits: int
-
-
-class WorkPermitPolicy(_Data):
+class WorkPermitPolicy(VersionedPolicy):
     """One version of the rules. Read it; never compute policy numbers elsewhere."""
 
-    version: str
-    effective_from: date
-    source: str
     categories: CategoryThresholds
     category_b_pilot: bool = False
     local_average_annual_wage_cny: int
@@ -125,7 +117,7 @@ class WorkPermitPolicy(_Data):
     reservation_days: int
     max_term_years: int
     extension_window: ExtensionWindow
-    permit_number: NumberFormat
+    permit_number: PrintedNumber
 
     @property
     def direct_salary_threshold_cny(self) -> int:
@@ -138,40 +130,13 @@ class WorkPermitPolicy(_Data):
         return frozenset({"A", "B"}) if self.category_b_pilot else frozenset({"A"})
 
 
-class NoPolicyInForce(LookupError):
-    """No policy version was effective on the day asked for."""
+class PolicyBook(Versions[WorkPermitPolicy]):
+    """Every work-permit policy version, oldest first."""
 
-
-class PolicyBook(BaseModel):
-    """Every policy version, oldest first."""
-
-    model_config = ConfigDict(frozen=True)
-
-    versions: tuple[WorkPermitPolicy, ...] = Field(min_length=1)
-
-    @classmethod
-    def of(cls, versions: Iterable[WorkPermitPolicy]) -> PolicyBook:
-        return cls(versions=tuple(sorted(versions, key=lambda p: p.effective_from)))
-
-    def in_force_on(self, day: date) -> WorkPermitPolicy:
-        """The latest version whose effective date is on or before `day`."""
-        for policy in reversed(self.versions):
-            if policy.effective_from <= day:
-                return policy
-        raise NoPolicyInForce(f"no work-permit policy in force on {day.isoformat()}")
-
-    def with_changes(self, changes: Mapping[str, object]) -> PolicyBook:
-        """The same book with `changes` applied to every version (tests, pilots)."""
-        return PolicyBook.of(p.model_copy(update=dict(changes)) for p in self.versions)
+    subject: ClassVar[str] = "work-permit"
 
 
 @cache
 def published_policies() -> PolicyBook:
     """The policy versions shipped in `policy_data/`, read once per process."""
-    folder = resources.files(__package__).joinpath("policy_data")
-    versions = [
-        WorkPermitPolicy.model_validate(json.loads(entry.read_text(encoding="utf-8")))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".json")
-    ]
-    return PolicyBook.of(versions)
+    return PolicyBook.published(__package__, WorkPermitPolicy)
