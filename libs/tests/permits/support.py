@@ -21,6 +21,7 @@ from onewindow.permits.events import DomainEvent, PermitEvents
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
 from onewindow.permits.service import PermitKind, PermitService
+from onewindow.runtime.aggregate import decision
 
 NOW = datetime(2026, 3, 2, 2, 0, 0, 123456, tzinfo=UTC)
 NUMBER = "PP-2026-0001"
@@ -181,6 +182,7 @@ def review_of(command: AssessParkingPermit) -> Review:
 class ParkingPermit(Permit[Assessed, ParkingPolicy]):
     """Valid for a year from its issue; extended by a year at a time."""
 
+    @decision
     def assess(
         self,
         command: AssessParkingPermit,
@@ -195,6 +197,7 @@ class ParkingPermit(Permit[Assessed, ParkingPolicy]):
         review = partial(review_of, command)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
+    @decision
     def issue(self, now: datetime) -> list[DomainEvent]:
         return self._issue(
             now,
@@ -203,6 +206,7 @@ class ParkingPermit(Permit[Assessed, ParkingPolicy]):
             ),
         )
 
+    @decision
     def extend(self, extension_id: str) -> list[DomainEvent]:
         if self.state != "issued" or self.valid_until is None or self.permit_number is None:
             return [ExtensionRefused(extension_id=extension_id, reasons=())]
@@ -257,12 +261,6 @@ class ParkingPermits(PermitService[ParkingPermit, ParkingPolicy]):
 
 def replayed(*events: DomainEvent) -> ParkingPermit:
     return ParkingPermit.replay("app-1", events)
-
-
-def then(p: ParkingPermit, events: list[DomainEvent]) -> ParkingPermit:
-    for event in events:
-        p.apply(event)
-    return p
 
 
 PARKING_EVENTS_TOPIC = Topic("parking-permit.events", "application id", ("parking-permit",), ())

@@ -15,7 +15,7 @@ its reservation holds, how its officer's refusal reads and what its own events c
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,6 +38,7 @@ from onewindow.permits.events import (
     Revoked,
 )
 from onewindow.permits.policy import PolicyBook, PolicyT
+from onewindow.runtime.aggregate import Aggregate, decision
 
 State = Literal[
     "new", "review_required", "reserved", "issued", "refused", "cancelled", "expired", "revoked"
@@ -65,7 +66,7 @@ class Review:
     missing_documents: tuple[str, ...]
 
 
-class Permit(ABC, Generic[AssessedT, PolicyT]):
+class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
     """One applicant's permit, from assessment to issue and extension."""
 
     def __init__(self, application_id: str) -> None:
@@ -107,6 +108,7 @@ class Permit(ABC, Generic[AssessedT, PolicyT]):
 
     # -- decisions every permit takes the same way -----------------------------------------
 
+    @decision
     def record_officer_decision(
         self,
         decision: Literal["approve", "refuse"],
@@ -130,6 +132,7 @@ class Permit(ABC, Generic[AssessedT, PolicyT]):
             return [recorded, Refused(reasons=(self._refused_by_officer(officer, reason),))]
         return [recorded, self._reserve(self.assessed, policies, now, permit_number)]
 
+    @decision
     def cancel_reservation(self, reason: ReasonCode, now: datetime) -> list[DomainEvent]:
         """Compensation, answered in every state: a reservation (or a permit not yet
         decided, or a lapsed reservation) is released; an issued permit is revoked. A permit
@@ -150,6 +153,7 @@ class Permit(ABC, Generic[AssessedT, PolicyT]):
         number = self.permit_number if self.state == "reserved" else None
         return [ReservationCancelled(permit_number=number, reason=reason, cancelled_at=now)]
 
+    @decision
     def renew_reservation(self, policies: PolicyBook[PolicyT], now: datetime) -> list[DomainEvent]:
         """Reserve again, under the same number, a reservation that lapsed (or is about to)
         while the case waited; anything else cannot be renewed and is answered with an
@@ -159,6 +163,7 @@ class Permit(ABC, Generic[AssessedT, PolicyT]):
             return [IssueRejected(state=self.state, rejected_at=now)]
         return [self._reserve(assessed, policies, now, number)]
 
+    @decision
     def expire_reservation(self, now: datetime) -> list[DomainEvent]:
         """Let a reservation never confirmed lapse once its period has passed."""
         if self.state == "reserved" and self.permit_number is not None and self._lapsed(now):

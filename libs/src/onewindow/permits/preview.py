@@ -40,9 +40,7 @@ def preview(kind: PermitKind[PermitT], application_id: str, decide: Decide[Permi
     Raises `LookupError` when the decision publishes nothing (an assessment always does).
     """
     permit = kind.aggregate(application_id)
-    events = decide(permit, UNALLOCATED)
-    for event in events:
-        permit.apply(event)
+    events = decide(permit, UNALLOCATED)  # recorded on `permit` by the decision
     told = [m for e in events if (m := kind.publication.integration_event(permit, e)) is not None]
     if not told:
         raise LookupError(f"{kind.name}: the decision would publish nothing")

@@ -218,8 +218,6 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
                 fmt = self.policies.in_force_on(today).permit_number
                 number = await self.numbers.allocate(fmt, today.year, application_id, now)
                 events = decide(permit, number)
-            for event in events:
-                permit.apply(event)
             outbox = kind.publication.outbox(permit, events, cause, kind.source)
             return Decision(events=events, outbox=outbox)
 

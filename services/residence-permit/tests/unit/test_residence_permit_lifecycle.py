@@ -51,12 +51,6 @@ def permit(*events: DomainEvent) -> ResidencePermit:
     return ResidencePermit.replay("app-1", events)
 
 
-def then(p: ResidencePermit, events: list[DomainEvent]) -> ResidencePermit:
-    for event in events:
-        p.apply(event)
-    return p
-
-
 @pytest.mark.parametrize(
     ("work_permit_valid_until", "valid_until"),
     [
@@ -83,7 +77,7 @@ def test_issue_validity_is_the_earlier_of_work_permit_and_passport(
             issued_at=NOW,
         )
     ]
-    assert then(p, events).state == "issued"
+    assert p.state == "issued"
 
 
 @pytest.mark.parametrize(
@@ -110,7 +104,7 @@ def test_an_issue_outside_reservation_is_rejected_and_changes_nothing(
     p = permit(*history)
     events = p.issue("WP-2026-000001", date(2029, 4, 30), NOW)
     assert events == [IssueRejected(state=state, rejected_at=NOW)]
-    assert then(p, events).state == state
+    assert p.state == state
 
 
 def test_an_issue_after_the_reservation_lapsed_is_rejected() -> None:
@@ -149,7 +143,7 @@ def test_every_compensation_is_answered(
     p = permit(*history)
     events = p.cancel_reservation("counterpart_refused", NOW)
     assert events == [answer]
-    assert then(p, events).state == state
+    assert p.state == state
 
 
 def test_a_lapsed_reservation_is_renewed_under_its_number_and_can_then_be_issued() -> None:
@@ -157,7 +151,7 @@ def test_a_lapsed_reservation_is_renewed_under_its_number_and_can_then_be_issued
     p = permit(ASSESSED, RESERVED, EXPIRED)
     events = p.renew_reservation(POLICIES, later)
     assert events == [Reserved(permit_number=NUMBER, reserved_until=later + timedelta(days=30))]
-    issued = then(p, events).issue("WP-1", date(2029, 4, 30), later)
+    issued = p.issue("WP-1", date(2029, 4, 30), later)
     assert [type(e) for e in issued] == [Issued]
 
 
@@ -215,7 +209,7 @@ def test_extension_follows_the_work_permit(
             valid_until=valid_until,
         )
     ]
-    assert then(p, events).extend("ext-1", new_work_permit_validity) == []
+    assert p.extend("ext-1", new_work_permit_validity) == []
 
 
 def test_a_permit_not_issued_is_not_extended() -> None:

@@ -29,6 +29,7 @@ from onewindow.residence_permit.domain.events import (
     Reserved,
 )
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
+from onewindow.runtime.aggregate import decision
 
 
 class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
@@ -36,6 +37,7 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
 
     # -- decisions -----------------------------------------------------------------------
 
+    @decision
     def assess(
         self,
         command: AssessResidencePermit,
@@ -56,6 +58,7 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
         review = partial(review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
+    @decision
     def issue(
         self, work_permit_number: str, work_permit_valid_until: date, now: datetime
     ) -> list[DomainEvent]:
@@ -72,6 +75,7 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
             ),
         )
 
+    @decision
     def extend(self, extension_id: str, work_permit_valid_until: date) -> list[DomainEvent]:
         """Follow the work permit's extension: the new validity is
         min(new work permit validity, passport expiry). Only an issued permit is extended;

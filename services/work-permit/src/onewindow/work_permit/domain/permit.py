@@ -15,6 +15,7 @@ from onewindow.contracts.v1.common import Classification, Reason, ReasonCode
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
+from onewindow.runtime.aggregate import decision
 from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.assessment import (
     extended_validity,
@@ -50,6 +51,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
 
     # -- decisions -----------------------------------------------------------------------
 
+    @decision
     def assess(
         self,
         command: AssessWorkPermit,
@@ -88,6 +90,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
         review = partial(review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
+    @decision
     def issue(self, now: datetime) -> list[DomainEvent]:
         """Issue the reserved permit, valid as reserved. From any other state, or once the
         reservation has lapsed, the answer is an `IssueRejected` that changes nothing."""
@@ -99,6 +102,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
             lambda number, _: Issued(permit_number=number, valid_until=valid_until, issued_at=now),
         )
 
+    @decision
     def extend(
         self,
         extension_id: str,
@@ -153,6 +157,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
             )
         ]
 
+    @decision
     def revert_extension(
         self, extension_id: str, permit_number: str, reason: ReasonCode
     ) -> list[DomainEvent]:
