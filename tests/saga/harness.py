@@ -161,9 +161,8 @@ class City:
         return True
 
     def _answer(self, side: PermitSide, cause: str, events: list[Any]) -> None:
-        permit = self.work if side == "work" else self.residence
+        # The permit's decision recorded `events` on it already: they only travel on.
         for i, event in enumerate(events):
-            permit.apply(event)
             self.channels["saga"].append(Delivery(deterministic_id(cause, str(i)), event, side))
 
     def _to_identity(self, delivery: Delivery) -> None:
@@ -189,7 +188,7 @@ class City:
             w = self.work
             match message:
                 case wpm.AssessWorkPermit():
-                    events = self._assessed(side, w.state in ("new", "review_required"))
+                    events = w.record(*self._assessed(side, w.state in ("new", "review_required")))
                 case wpm.IssueWorkPermit():
                     events = w.issue(now)
                 case wpm.CancelWorkPermitReservation():
@@ -211,7 +210,7 @@ class City:
             r = self.residence
             match message:
                 case rpm.AssessResidencePermit():
-                    events = self._assessed(side, r.state in ("new", "review_required"))
+                    events = r.record(*self._assessed(side, r.state in ("new", "review_required")))
                 case rpm.IssueResidencePermit():
                     events = r.issue(
                         message.work_permit_number, message.work_permit_valid_until, now
@@ -238,7 +237,8 @@ class City:
         return f"{prefix}-{self.numbers:06d}"
 
     def _assessed(self, side: PermitSide, assessable: bool) -> list[Any]:
-        """The permit service's assessment, its outcome chosen by the test."""
+        """The permit service's assessment, its outcome chosen by the test (the caller
+        records it on the permit, as the permit's own decision would)."""
         if not assessable:
             return []
         outcome = self.outcomes[side].popleft() if self.outcomes[side] else "reserve"
