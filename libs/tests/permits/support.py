@@ -21,7 +21,6 @@ from onewindow.permits.events import DomainEvent, PermitEvents
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
 from onewindow.permits.service import PermitKind, PermitService
-from onewindow.runtime.aggregate import decision
 
 NOW = datetime(2026, 3, 2, 2, 0, 0, 123456, tzinfo=UTC)
 NUMBER = "PP-2026-0001"
@@ -182,7 +181,6 @@ def review_of(command: AssessParkingPermit) -> Review:
 class ParkingPermit(Permit[Assessed, ParkingPolicy]):
     """Valid for a year from its issue; extended by a year at a time."""
 
-    @decision
     def assess(
         self,
         command: AssessParkingPermit,
@@ -197,7 +195,6 @@ class ParkingPermit(Permit[Assessed, ParkingPolicy]):
         review = partial(review_of, command)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
-    @decision
     def issue(self, now: datetime) -> list[DomainEvent]:
         return self._issue(
             now,
@@ -206,18 +203,17 @@ class ParkingPermit(Permit[Assessed, ParkingPolicy]):
             ),
         )
 
-    @decision
     def extend(self, extension_id: str) -> list[DomainEvent]:
         if self.state != "issued" or self.valid_until is None or self.permit_number is None:
-            return [ExtensionRefused(extension_id=extension_id, reasons=())]
-        return [
+            return self.record(ExtensionRefused(extension_id=extension_id, reasons=()))
+        return self.record(
             Extended(
                 extension_id=extension_id,
                 permit_number=self.permit_number,
                 previous_valid_until=self.valid_until,
                 valid_until=self.valid_until + timedelta(days=365),
             )
-        ]
+        )
 
     def _reserved(
         self,

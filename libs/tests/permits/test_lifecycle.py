@@ -3,6 +3,7 @@ answer, reservation, issue, lapse, renewal, compensation, an officer's decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -29,6 +30,7 @@ from .support import (
     Extended,
     ExtensionRefused,
     Issued,
+    ParkingPermit,
     Reserved,
     replayed,
 )
@@ -78,9 +80,13 @@ def test_a_missing_document_sends_the_permit_to_review() -> None:
     assert p.reasons == (Reason(code="document_missing"),)
 
 
-def test_a_reservation_needs_an_allocated_number() -> None:
+def test_a_reservation_needs_an_allocated_number_and_records_nothing_without_one() -> None:
+    p = replayed()
     with pytest.raises(PermitNumberNeeded):
-        replayed().assess(assess(), POLICIES, NOW)
+        p.assess(assess(), POLICIES, NOW)
+    # The service decides again with a number, on this very permit.
+    assert (p.state, p.assessed) == ("new", None)
+    assert p.assess(assess(), POLICIES, NOW, NUMBER) == [ASSESSED, RESERVED]
 
 
 def test_a_reservation_is_held_for_the_policys_days_to_the_whole_second() -> None:
@@ -230,9 +236,11 @@ def test_an_officers_approval_reserves_a_permit_in_review() -> None:
     assert (p.state, p.reasons) == ("reserved", ())
 
 
-def test_an_officers_approval_needs_an_allocated_number() -> None:
+def test_an_officers_approval_needs_an_allocated_number_and_records_nothing_without_one() -> None:
+    p = replayed(*IN_REVIEW)
     with pytest.raises(PermitNumberNeeded):
-        replayed(*IN_REVIEW).record_officer_decision("approve", "olga", "", POLICIES, NOW)
+        p.record_officer_decision("approve", "olga", "", POLICIES, NOW)
+    assert vars(p) == vars(replayed(*IN_REVIEW))
 
 
 def test_an_officers_refusal_is_worded_by_the_service() -> None:
@@ -264,3 +272,30 @@ def test_a_refused_extension_is_remembered_too() -> None:
     p.extend("ext-1")
     assert p.extensions == {"ext-1"}
     assert isinstance(p.extend("ext-2")[0], ExtensionRefused)
+
+
+# -- the convention: a decision records what it decides --------------------------------------------
+
+Decide = Callable[[ParkingPermit], list[DomainEvent]]
+DECISIONS: dict[str, tuple[tuple[DomainEvent, ...], Decide]] = {
+    "an assessment": ((), lambda p: p.assess(assess(photo=False), POLICIES, NOW)),
+    "an approval": (IN_REVIEW, lambda p: p.record_officer_decision(
+        "approve", "olga", "", POLICIES, NOW, NUMBER)),
+    "an issue": ((ASSESSED, RESERVED), lambda p: p.issue(NOW)),
+    "an issue after the lapse": ((ASSESSED, RESERVED), lambda p: p.issue(UNTIL)),
+    "a renewal": ((ASSESSED, RESERVED, EXPIRED), lambda p: p.renew_reservation(POLICIES, NOW)),
+    "a lapse": ((ASSESSED, RESERVED), lambda p: p.expire_reservation(UNTIL)),
+    "a revocation": ((ASSESSED, RESERVED, ISSUED), lambda p: p.cancel_reservation(
+        "counterpart_refused", NOW)),
+    "an extension": ((ASSESSED, RESERVED, ISSUED), lambda p: p.extend("ext-1")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("history", "decide"), DECISIONS.values(), ids=DECISIONS.keys())
+def test_a_decision_leaves_the_permit_its_events_replay_to(
+    history: tuple[DomainEvent, ...], decide: Decide
+) -> None:
+    p = replayed(*history)
+    events = decide(p)
+    assert events
+    assert vars(p) == vars(replayed(*history, *events))

@@ -7,10 +7,13 @@ lifecycle every permit shares, as a base class a service's permit extends.
                                                                  ├─ expired ─(renew)─ reserved
                                                                  └─ cancelled
 
-Decisions return the new domain events without changing the permit; `apply` is the only
-place state changes, so replaying the stored events rebuilds it. A service's permit adds
-its assessment, its issue and its extension, and says through three small methods what
-its reservation holds, how its officer's refusal reads and what its own events change.
+The permit follows the one aggregate convention (`onewindow.runtime.aggregate`): `replay`
+rebuilds it, `apply` is the only place state changes, and a decision records the events it
+decides (`self.record`: applied at once) and returns them. A decision works out all its
+events before it records any, so one that raises `PermitNumberNeeded` has changed nothing
+and is simply taken again with a number. A service's permit adds its assessment, its issue
+and its extension, and says through three small methods what its reservation holds, how
+its officer's refusal reads and what its own events change.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from onewindow.permits.events import (
     Revoked,
 )
 from onewindow.permits.policy import PolicyBook, PolicyT
-from onewindow.runtime.aggregate import Aggregate, decision
+from onewindow.runtime.aggregate import Aggregate
 
 State = Literal[
     "new", "review_required", "reserved", "issued", "refused", "cancelled", "expired", "revoked"
@@ -108,7 +111,6 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
 
     # -- decisions every permit takes the same way -----------------------------------------
 
-    @decision
     def record_officer_decision(
         self,
         decision: Literal["approve", "refuse"],
@@ -129,45 +131,46 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
             decision=decision, officer=officer, reason=reason, recorded_at=now
         )
         if decision == "refuse":
-            return [recorded, Refused(reasons=(self._refused_by_officer(officer, reason),))]
-        return [recorded, self._reserve(self.assessed, policies, now, permit_number)]
+            return self.record(
+                recorded, Refused(reasons=(self._refused_by_officer(officer, reason),))
+            )
+        return self.record(recorded, self._reserve(self.assessed, policies, now, permit_number))
 
-    @decision
     def cancel_reservation(self, reason: ReasonCode, now: datetime) -> list[DomainEvent]:
         """Compensation, answered in every state: a reservation (or a permit not yet
         decided, or a lapsed reservation) is released; an issued permit is revoked. A permit
         already released, refused or revoked gives the same answer again, so a saga that
         asks twice is answered twice and its case never waits."""
         if self.state == "issued" and self.permit_number is not None:
-            return [
+            return self.record(
                 Revoked(
                     permit_number=self.permit_number,
                     reason=reason,
                     legal_basis=REVOCATION_BASIS,
                     revoked_at=now,
                 )
-            ]
+            )
         if self.state == "revoked" and self.revoked is not None:
-            return [self.revoked]
+            return self.record(self.revoked)
         # A number is only named while it is reserved; an earlier one was never held.
         number = self.permit_number if self.state == "reserved" else None
-        return [ReservationCancelled(permit_number=number, reason=reason, cancelled_at=now)]
+        return self.record(
+            ReservationCancelled(permit_number=number, reason=reason, cancelled_at=now)
+        )
 
-    @decision
     def renew_reservation(self, policies: PolicyBook[PolicyT], now: datetime) -> list[DomainEvent]:
         """Reserve again, under the same number, a reservation that lapsed (or is about to)
         while the case waited; anything else cannot be renewed and is answered with an
         `IssueRejected` naming the state."""
         number, assessed = self.permit_number, self.assessed
         if self.state not in ("reserved", "expired") or number is None or assessed is None:
-            return [IssueRejected(state=self.state, rejected_at=now)]
-        return [self._reserve(assessed, policies, now, number)]
+            return self._reject_issue(now)
+        return self.record(self._reserve(assessed, policies, now, number))
 
-    @decision
     def expire_reservation(self, now: datetime) -> list[DomainEvent]:
         """Let a reservation never confirmed lapse once its period has passed."""
         if self.state == "reserved" and self.permit_number is not None and self._lapsed(now):
-            return [ReservationExpired(permit_number=self.permit_number, expired_at=now)]
+            return self.record(ReservationExpired(permit_number=self.permit_number, expired_at=now))
         return []
 
     # -- steps of a service's own decisions ------------------------------------------------
@@ -181,17 +184,18 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
         now: datetime,
         permit_number: str | None,
     ) -> list[DomainEvent]:
-        """An assessment's answer: refused with every reason; else, when `review` finds
-        anything, review required; else reserved (`PermitNumberNeeded` without a number)."""
+        """Record an assessment's answer: refused with every reason; else, when `review`
+        finds anything, review required; else reserved (`PermitNumberNeeded` without a
+        number, before anything is recorded)."""
         if refusals:
-            return [assessed, Refused(reasons=tuple(refusals))]
+            return self.record(assessed, Refused(reasons=tuple(refusals)))
         found = review()
         if found.reasons:
-            return [
+            return self.record(
                 assessed,
                 ReviewRequired(reasons=found.reasons, missing_documents=found.missing_documents),
-            ]
-        return [assessed, self._reserve(assessed, policies, now, permit_number)]
+            )
+        return self.record(assessed, self._reserve(assessed, policies, now, permit_number))
 
     def _issue(
         self, now: datetime, issued: Callable[[str, AssessedT], Issued]
@@ -201,13 +205,15 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
         changes nothing (after the lapse is recorded)."""
         number, assessed = self.permit_number, self.assessed
         if self.state != "reserved" or number is None or assessed is None:
-            return [IssueRejected(state=self.state, rejected_at=now)]
+            return self._reject_issue(now)
         if self._lapsed(now):
-            return [
-                ReservationExpired(permit_number=number, expired_at=now),
-                IssueRejected(state="expired", rejected_at=now),
-            ]
-        return [issued(number, assessed)]
+            lapsed = self.record(ReservationExpired(permit_number=number, expired_at=now))
+            return lapsed + self._reject_issue(now)
+        return self.record(issued(number, assessed))
+
+    def _reject_issue(self, now: datetime) -> list[DomainEvent]:
+        """Record that an issue (or renewal) was asked in a state that allows none."""
+        return self.record(IssueRejected(state=self.state, rejected_at=now))
 
     def _reserve(
         self,

@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 
 PermitT = TypeVar("PermitT", bound=Permit[Any, Any])
 UseCase = Callable[[Any, Envelope], Awaitable[object]]
-# A decision on the permit, given a freshly allocated number once it has asked for one.
+# A decision on the permit, given a freshly allocated number once it has asked for one: it
+# records its events on the permit (the aggregate convention) and returns them.
 Decide = Callable[[PermitT, str | None], list[DomainEvent]]
 # What a service adds to its integration events from the permit that produced them.
 Told = Callable[[PermitT, DomainEvent], Mapping[str, object]]
@@ -213,7 +214,8 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
                 events = decide(permit, number)
             except PermitNumberNeeded:
                 # Allocated outside the domain (it is I/O); if a concurrent writer
-                # reserved first, this number is burned, never reused.
+                # reserved first, this number is burned, never reused. The decision
+                # recorded nothing before it asked, so it is taken again on this permit.
                 now, today = self.clock.now(), local_today(self.clock)
                 fmt = self.policies.in_force_on(today).permit_number
                 number = await self.numbers.allocate(fmt, today.year, application_id, now)

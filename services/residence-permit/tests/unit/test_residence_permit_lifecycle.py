@@ -172,18 +172,18 @@ def test_a_reservation_never_confirmed_lapses_after_its_period() -> None:
     assert p.expire_reservation(NOW + timedelta(days=29)) == []
     events = p.expire_reservation(NOW + timedelta(days=30))
     assert [type(e) for e in events] == [ReservationExpired]
+    assert p.state == "expired"
 
 
 def test_an_officer_approval_reserves_and_a_refusal_refuses() -> None:
-    approved = permit(ASSESSED, ReviewRequired(reasons=())).record_officer_decision(
-        "approve", "officer-1", "", POLICIES, NOW, NUMBER
-    )
-    assert tuple(type(e) for e in approved) == (OfficerDecisionRecorded, Reserved)
-    refused = permit(ASSESSED, ReviewRequired(reasons=())).record_officer_decision(
-        "refuse", "officer-1", "Address not in Xuhui.", POLICIES, NOW
-    )
-    assert isinstance(refused[-1], Refused)
-    assert refused[-1].reasons[0].code == "refused_by_officer"
+    approved = permit(ASSESSED, ReviewRequired(reasons=()))
+    events = approved.record_officer_decision("approve", "officer-1", "", POLICIES, NOW, NUMBER)
+    assert tuple(type(e) for e in events) == (OfficerDecisionRecorded, Reserved)
+    assert (approved.state, approved.permit_number) == ("reserved", NUMBER)
+    refused = permit(ASSESSED, ReviewRequired(reasons=()))
+    refused.record_officer_decision("refuse", "officer-1", "Address not in Xuhui.", POLICIES, NOW)
+    assert refused.state == "refused"
+    assert [r.code for r in refused.reasons] == ["refused_by_officer"]
 
 
 @pytest.mark.parametrize(
@@ -209,10 +209,13 @@ def test_extension_follows_the_work_permit(
             valid_until=valid_until,
         )
     ]
+    assert (p.valid_until, p.extensions) == (valid_until, {"ext-1"})
     assert p.extend("ext-1", new_work_permit_validity) == []
 
 
 def test_a_permit_not_issued_is_not_extended() -> None:
-    (refused,) = permit(ASSESSED, RESERVED).extend("ext-1", date(2031, 4, 30))
+    p = permit(ASSESSED, RESERVED)
+    (refused,) = p.extend("ext-1", date(2031, 4, 30))
     assert isinstance(refused, ExtensionRefused)
     assert [r.code for r in refused.reasons] == ["document_not_found"]
+    assert (p.state, p.extensions) == ("reserved", {"ext-1"})

@@ -14,6 +14,7 @@ from onewindow.work_permit.domain.events import (
     DomainEvent,
     Extended,
     ExtensionRefused,
+    ExtensionReverted,
     Issued,
     IssueRejected,
     OfficerDecisionRecorded,
@@ -231,14 +232,18 @@ def in_review() -> WorkPermit:
 
 
 def test_an_officer_approval_reserves_a_permit_in_review() -> None:
-    events = in_review().record_officer_decision("approve", "officer-1", "", POLICIES, NOW, NUMBER)
+    p = in_review()
+    events = p.record_officer_decision("approve", "officer-1", "", POLICIES, NOW, NUMBER)
     assert tuple(type(e) for e in events) == (OfficerDecisionRecorded, Reserved)
     assert events[1] == RESERVED
+    assert (p.state, p.permit_number, p.valid_until) == ("reserved", NUMBER, VALID_UNTIL)
 
 
-def test_an_officer_approval_needs_an_allocated_number() -> None:
+def test_an_officer_approval_needs_an_allocated_number_and_changes_nothing_without_one() -> None:
+    p = in_review()
     with pytest.raises(PermitNumberNeeded):
-        in_review().record_officer_decision("approve", "officer-1", "", POLICIES, NOW)
+        p.record_officer_decision("approve", "officer-1", "", POLICIES, NOW)
+    assert (p.state, p.permit_number) == ("review_required", None)
 
 
 def test_an_officer_refusal_refuses_with_the_officers_words() -> None:
@@ -367,3 +372,47 @@ def test_extension_refusal(p: WorkPermit, number: str, contract_end: date, code:
     (refused,) = p.extend("ext-1", number, contract_end, date(2029, 3, 1), POLICIES)
     assert isinstance(refused, ExtensionRefused)
     assert [r.code for r in refused.reasons] == [code]
+
+
+# -- an extension undone ------------------------------------------------------------------
+
+EXTENDED_UNTIL = date(2031, 4, 30)
+
+
+def extended() -> WorkPermit:
+    p = issued()
+    p.extend("ext-1", NUMBER, EXTENDED_UNTIL, date(2029, 3, 1), POLICIES)
+    return p
+
+
+def test_an_extension_undone_restores_the_validity_before_it() -> None:
+    p = extended()
+    assert p.valid_until == EXTENDED_UNTIL
+    events = p.revert_extension("ext-1", NUMBER, "counterpart_refused")
+    assert events == [
+        ExtensionReverted(
+            extension_id="ext-1",
+            permit_number=NUMBER,
+            restored_valid_until=VALID_UNTIL,
+            reason="counterpart_refused",
+        )
+    ]
+    assert p.valid_until == VALID_UNTIL
+
+
+def test_an_extension_undone_twice_is_answered_the_same_and_changes_nothing_more() -> None:
+    p = extended()
+    first = p.revert_extension("ext-1", NUMBER, "counterpart_refused")
+    assert p.revert_extension("ext-1", NUMBER, "counterpart_refused") == first
+    assert p.valid_until == VALID_UNTIL
+
+
+def test_an_extension_that_never_took_effect_is_answered_with_the_validity_as_it_stands() -> None:
+    p = issued()
+    (reverted,) = p.revert_extension("ext-9", NUMBER, "counterpart_refused")
+    assert isinstance(reverted, ExtensionReverted)
+    assert reverted.restored_valid_until == VALID_UNTIL == p.valid_until
+
+
+def test_nothing_answers_an_extension_undone_where_no_permit_was_issued() -> None:
+    assert permit().revert_extension("ext-1", NUMBER, "counterpart_refused") == []

@@ -29,7 +29,6 @@ from onewindow.residence_permit.domain.events import (
     Reserved,
 )
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
-from onewindow.runtime.aggregate import decision
 
 
 class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
@@ -37,7 +36,6 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
 
     # -- decisions -----------------------------------------------------------------------
 
-    @decision
     def assess(
         self,
         command: AssessResidencePermit,
@@ -58,7 +56,6 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
         review = partial(review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
-    @decision
     def issue(
         self, work_permit_number: str, work_permit_valid_until: date, now: datetime
     ) -> list[DomainEvent]:
@@ -75,7 +72,6 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
             ),
         )
 
-    @decision
     def extend(self, extension_id: str, work_permit_valid_until: date) -> list[DomainEvent]:
         """Follow the work permit's extension: the new validity is
         min(new work permit validity, passport expiry). Only an issued permit is extended;
@@ -85,8 +81,8 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
         number, valid_until, assessed = self.permit_number, self.valid_until, self.assessed
         if self.state != "issued" or number is None or valid_until is None or assessed is None:
             refusal = reasons.permit_not_issued(self.application_id, self.state)
-            return [ExtensionRefused(extension_id=extension_id, reasons=(refusal,))]
-        return [
+            return self.record(ExtensionRefused(extension_id=extension_id, reasons=(refusal,)))
+        return self.record(
             Extended(
                 extension_id=extension_id,
                 permit_number=number,
@@ -94,7 +90,7 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
                 previous_valid_until=valid_until,
                 valid_until=permit_validity(work_permit_valid_until, assessed.passport_expires_on),
             )
-        ]
+        )
 
     # -- what the kernel asks of a residence permit ---------------------------------------
 

@@ -15,7 +15,6 @@ from onewindow.contracts.v1.common import Classification, Reason, ReasonCode
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
-from onewindow.runtime.aggregate import decision
 from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.assessment import (
     extended_validity,
@@ -32,7 +31,6 @@ from onewindow.work_permit.domain.events import (
     ExtensionRefused,
     ExtensionReverted,
     Issued,
-    IssueRejected,
     Reserved,
 )
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
@@ -51,7 +49,6 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
 
     # -- decisions -----------------------------------------------------------------------
 
-    @decision
     def assess(
         self,
         command: AssessWorkPermit,
@@ -90,19 +87,17 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
         review = partial(review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
-    @decision
     def issue(self, now: datetime) -> list[DomainEvent]:
         """Issue the reserved permit, valid as reserved. From any other state, or once the
         reservation has lapsed, the answer is an `IssueRejected` that changes nothing."""
         valid_until = self.valid_until
         if valid_until is None:  # never reserved
-            return [IssueRejected(state=self.state, rejected_at=now)]
+            return self._reject_issue(now)
         return self._issue(
             now,
             lambda number, _: Issued(permit_number=number, valid_until=valid_until, issued_at=now),
         )
 
-    @decision
     def extend(
         self,
         extension_id: str,
@@ -124,7 +119,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
             or assessed is None
         ):
             refusal = [reasons.permit_not_found(permit_number)]
-            return [self._extension_refused(extension_id, permit_number, refusal)]
+            return self._refuse_extension(extension_id, permit_number, refusal)
         policy = policies.in_force_on(requested_on)
         found: list[Reason] = []
         opens, closes = extension_window(valid_until, policy)
@@ -146,8 +141,8 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
                 else reasons.contract_not_extended(contract_end, valid_until)
             )
         if found:
-            return [self._extension_refused(extension_id, permit_number, found)]
-        return [
+            return self._refuse_extension(extension_id, permit_number, found)
+        return self.record(
             Extended(
                 extension_id=extension_id,
                 permit_number=permit_number,
@@ -155,9 +150,8 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
                 previous_valid_until=valid_until,
                 valid_until=new_valid_until,
             )
-        ]
+        )
 
-    @decision
     def revert_extension(
         self, extension_id: str, permit_number: str, reason: ReasonCode
     ) -> list[DomainEvent]:
@@ -165,26 +159,27 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
         back to what it was before it). An extension already undone gives the same answer;
         one that never took effect is answered with the validity as it stands."""
         if extension_id in self.reverted:
-            return [self.reverted[extension_id]]
+            return self.record(self.reverted[extension_id])
         extended = self.extended.get(extension_id)
         restored = extended.previous_valid_until if extended is not None else self.valid_until
         if restored is None:
             return []  # no permit was ever issued under this number here: nothing to answer
-        return [
+        return self.record(
             ExtensionReverted(
                 extension_id=extension_id,
                 permit_number=permit_number,
                 restored_valid_until=restored,
                 reason=reason,
             )
-        ]
+        )
 
-    @staticmethod
-    def _extension_refused(
-        extension_id: str, permit_number: str, found: list[Reason]
-    ) -> ExtensionRefused:
-        return ExtensionRefused(
-            extension_id=extension_id, permit_number=permit_number, reasons=tuple(found)
+    def _refuse_extension(
+        self, extension_id: str, permit_number: str, found: list[Reason]
+    ) -> list[DomainEvent]:
+        return self.record(
+            ExtensionRefused(
+                extension_id=extension_id, permit_number=permit_number, reasons=tuple(found)
+            )
         )
 
     # -- what the kernel asks of a work permit --------------------------------------------
