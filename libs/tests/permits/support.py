@@ -20,7 +20,7 @@ from onewindow.permits import events as permit
 from onewindow.permits.events import DomainEvent, PermitEvents
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
-from onewindow.permits.service import PermitKind, PermitService
+from onewindow.permits.service import Decide, PermitKind, PermitService
 
 NOW = datetime(2026, 3, 2, 2, 0, 0, 123456, tzinfo=UTC)
 NUMBER = "PP-2026-0001"
@@ -83,6 +83,11 @@ class RecordParkingPermitOfficerDecision(ParkingPermitCommand):
     decision: str
     officer: str
     reason: str = ""
+
+
+class ExtendParkingPermit(ParkingPermitCommand):
+    application_id: str
+    extension_id: str
 
 
 class ParkingPermitReserved(ParkingPermitEvent):
@@ -246,12 +251,13 @@ PARKING_PERMIT = PermitKind(
 class ParkingPermits(PermitService[ParkingPermit, ParkingPolicy]):
     kind = PARKING_PERMIT
 
-    async def assess(self, command: AssessParkingPermit, cause: Envelope) -> ParkingPermit:
+    def assessment(self, command: AssessParkingPermit) -> Decide[ParkingPermit]:
         now = self.clock.now()
+        return lambda p, number: p.assess(command, self.policies, now, number)
+
+    async def extend(self, command: ExtendParkingPermit, cause: Envelope) -> ParkingPermit:
         return await self.decide(
-            command.application_id,
-            cause,
-            lambda p, number: p.assess(command, self.policies, now, number),
+            command.application_id, cause, lambda p, _: p.extend(command.extension_id)
         )
 
 

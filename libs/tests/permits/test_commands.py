@@ -15,6 +15,7 @@ from .support import (
     POLICIES,
     AssessParkingPermit,
     CancelParkingPermitReservation,
+    ExtendParkingPermit,
     ParkingPermit,
     ParkingPermits,
     ParkingPolicy,
@@ -35,14 +36,18 @@ def test_every_command_goes_to_the_use_case_of_its_name() -> None:
         CancelParkingPermitReservation: permits.cancel_reservation,
         RenewParkingPermitReservation: permits.renew_reservation,
         RecordParkingPermitOfficerDecision: permits.record_officer_decision,
+        ExtendParkingPermit: permits.extend,
     }
 
 
 def test_a_command_without_a_use_case_stops_the_service_from_starting() -> None:
-    class WithoutAssessment(PermitService[ParkingPermit, ParkingPolicy]):
+    class WithoutExtension(PermitService[ParkingPermit, ParkingPolicy]):
         kind = PARKING_PERMIT
+        assessment = ParkingPermits.assessment
 
-    with pytest.raises(
-        MissingUseCase, match=r"AssessParkingPermit needs WithoutAssessment\.assess"
-    ):
-        use_cases(wired(WithoutAssessment))  # type: ignore[arg-type]
+    with pytest.raises(MissingUseCase, match=r"ExtendParkingPermit needs WithoutExtension\.extend"):
+        use_cases(wired(WithoutExtension))
+
+
+def test_the_assessment_command_is_the_vocabularys_assess_command() -> None:
+    assert PARKING_PERMIT.assessment is AssessParkingPermit

@@ -1,18 +1,21 @@
 """A permit service's `bootstrap`: the kernel's adapters wired around the service's use
-cases. Nothing is built at import time; each call builds one service."""
+cases, with the internal preview of an assessment that the gateway's pre-check asks
+(`onewindow.permits.preview`). Nothing is built at import time; each call builds one
+service."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 
 from onewindow.permits.expiry import expiry_scheduler
 from onewindow.permits.mongo_numbers import MongoPermitNumbers
 from onewindow.permits.mongo_reservations import MongoReservations
 from onewindow.permits.policy import PolicyBook, PolicyT
+from onewindow.permits.preview import preview_router
 from onewindow.permits.service import PermitService, subscribe_commands
 from onewindow.runtime.clock import Clock, clock_from_env
 from onewindow.runtime.eventstore import EventStore
@@ -31,17 +34,6 @@ from onewindow.runtime.settings import ServiceSettings, narrowed
 EXPIRY_SCAN_INTERVAL_S = 30.0
 # The services that call a permit service's internal API (its assessment preview).
 INTERNAL_CALLERS = ("gateway",)
-
-# A service's own HTTP routes over its use cases, for callers whose service credential the
-# verifier accepts.
-Routes = Callable[[PermitService[Any, PolicyT], ServiceCredentialVerifier], Sequence[APIRouter]]
-
-
-def no_routes(
-    service: PermitService[Any, Any], credentials: ServiceCredentialVerifier
-) -> Sequence[APIRouter]:
-    """A service with no HTTP routes of its own (beyond health, readiness and metrics)."""
-    return ()
 
 
 @dataclass(frozen=True)
@@ -62,8 +54,6 @@ class PermitBootstrap(Generic[PolicyT]):
     settings: type[ServiceCredentialSettings]
     service: type[PermitService[Any, PolicyT]]
     published_policies: Callable[[], PolicyBook[PolicyT]]
-    # The service's own HTTP routes over its use cases (its assessment preview).
-    routes: Routes[PolicyT] = no_routes
 
     def build(
         self,
@@ -104,7 +94,7 @@ class PermitBootstrap(Generic[PolicyT]):
             settings,
             broker,
             mongo,
-            routers=self.routes(permits, credentials),
+            routers=[preview_router(permits, credentials)],
             on_start=(store.ensure_indexes, reservations.ensure_indexes),
             background=(relay.run, expiry_scheduler(permits, expiry_scan_interval_s)),
         )

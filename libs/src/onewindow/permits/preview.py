@@ -1,24 +1,22 @@
 """A dry run of a permit's assessment, for the gateway's pre-check (API.md v1.1
 `POST /v1/prechecks`): what the service would answer an assessment command now.
 
-The service's own decision runs on a new permit in memory, exactly as `PermitService.decide`
-runs it, and the answer is the integration event the service would publish for it
-(`…Reserved`, `…Refused` or `…ReviewRequired`, with the classification where the service
-tells one). Nothing is stored, no number is allocated (a reservation names
+The service's own decision (`PermitService.assessment`) runs on a new permit in memory,
+exactly as `assess` runs it, and the answer is the integration event the service would
+publish for it (`…Reserved`, `…Refused` or `…ReviewRequired`, with the classification where
+the service tells one). Nothing is stored, no number is allocated (a reservation names
 `UNALLOCATED`), nothing is published. So the pre-check and the decision share one source
 of the rules and of the policy in force, the service's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from onewindow.contracts.message import Command, Event
-from onewindow.permits.permit import Permit
-from onewindow.permits.service import Decide, PermitKind
+from onewindow.contracts.message import Event
+from onewindow.permits.service import PermitCommand, PermitService
 from onewindow.runtime.service_tokens import (
     InternalRoute,
     ServiceCredentialVerifier,
@@ -30,17 +28,15 @@ PREVIEW_PATH = "/internal/assessments/preview"
 # dry run must not take one).
 UNALLOCATED = "UNALLOCATED"
 
-PermitT = TypeVar("PermitT", bound=Permit[Any, Any])
-CommandT = TypeVar("CommandT", bound=Command)
 
-
-def preview(kind: PermitKind[PermitT], application_id: str, decide: Decide[PermitT]) -> Event:
-    """The integration event a new permit's decision would be published as.
+def preview(permits: PermitService[Any, Any], command: PermitCommand) -> Event:
+    """The integration event `permits.assess(command)` would publish now for a new permit.
 
     Raises `LookupError` when the decision publishes nothing (an assessment always does).
     """
-    permit = kind.aggregate(application_id)
-    events = decide(permit, UNALLOCATED)  # recorded on `permit` by the decision
+    kind = permits.kind
+    permit = kind.aggregate(command.application_id)
+    events = permits.assessment(command)(permit, UNALLOCATED)  # recorded on `permit`
     told = [m for e in events if (m := kind.publication.integration_event(permit, e)) is not None]
     if not told:
         raise LookupError(f"{kind.name}: the decision would publish nothing")
@@ -48,14 +44,13 @@ def preview(kind: PermitKind[PermitT], application_id: str, decide: Decide[Permi
 
 
 def preview_router(
-    command: type[CommandT],
-    answer: Callable[[CommandT], Event],
-    credentials: ServiceCredentialVerifier,
+    permits: PermitService[Any, Any], credentials: ServiceCredentialVerifier
 ) -> APIRouter:
-    """`POST /internal/assessments/preview` with an assessment command's JSON → 200
-    `{"type": <the event's type>, "event": <its JSON>}`; a body that is not the command is
-    a 422. Internal: the gateway calls it after checking the caller, with a service
+    """`POST /internal/assessments/preview` with the service's assessment command's JSON →
+    200 `{"type": <the event's type>, "event": <its JSON>}`; a body that is not the command
+    is a 422. Internal: the gateway calls it after checking the caller, with a service
     credential `credentials` accepts (without one: a 401 problem)."""
+    command = permits.kind.assessment
     router = APIRouter(
         tags=["internal"],
         route_class=InternalRoute,
@@ -63,7 +58,7 @@ def preview_router(
     )
 
     async def preview_assessment(body: Any) -> dict[str, Any]:
-        event = answer(body)
+        event = preview(permits, body)
         return {"type": event.TYPE, "event": event.model_dump(mode="json")}
 
     # The body's model is known only here (annotations are strings under `from __future__

@@ -6,7 +6,9 @@ Subscription. `<service>.commands` is consumed as the group `<service>`
 (`work-permit.commands`, as `work-permit`), and each command goes to the use case named
 for it: `CancelWorkPermitReservation` (a `WorkPermitCommand`) goes to
 `cancel_reservation`, the command's name without the permit's, in snake case. A command of
-the service's vocabulary without a use case is an error when the service starts.
+the service's vocabulary without a use case is an error when the service starts. The
+assessment (`AssessWorkPermit`, to `assess`) is every service's, decided as the service's
+`assessment` says, which its preview (`onewindow.permits.preview`) runs too.
 
 Ack policy (the runtime's, stated here because it is this subscriber's): a record is
 acknowledged only after its decision is committed; a handler that keeps failing is
@@ -144,6 +146,15 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
     def kind(self) -> PermitKind[PermitT]:
         """Which permit this service keeps."""
 
+    @abstractmethod
+    def assessment(self, command: Any) -> Decide[PermitT]:
+        """The decision an assessment of `command` (the service's `kind.assessment`) takes
+        now, for `assess` and its preview alike."""
+
+    async def assess(self, command: PermitCommand, cause: Envelope) -> PermitT:
+        """Answer with `…Reserved`, `…Refused` or `…ReviewRequired`."""
+        return await self.decide(command.application_id, cause, self.assessment(command))
+
     async def cancel_reservation(self, command: CancelReservation, cause: Envelope) -> PermitT:
         """Answer with `…ReservationCancelled` (released) or, for an issued permit,
         `…Revoked`; a repeat is answered the same way."""
@@ -273,6 +284,15 @@ class PermitKind(Generic[PermitT]):
     def source(self) -> str:
         """The CloudEvents source of everything the service publishes."""
         return f"onewindow/{self.name}"
+
+    @cached_property
+    def assessment(self) -> type[Command]:
+        """The assessment command of the vocabulary: `Assess<Permit>` (`AssessWorkPermit`)."""
+        name = "Assess" + self.commands.__name__.removesuffix("Command")
+        command = vars(sys.modules[self.commands.__module__]).get(name)
+        if not (isinstance(command, type) and issubclass(command, self.commands)):
+            raise LookupError(f"{self.commands.__module__} has no {name}")
+        return command
 
     @cached_property
     def publication(self) -> Publication[PermitT]:

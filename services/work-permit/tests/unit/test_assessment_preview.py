@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.permits.preview import PREVIEW_PATH, UNALLOCATED
+from onewindow.permits.preview import PREVIEW_PATH, UNALLOCATED, preview, preview_router
 from onewindow.runtime.clock import ManualClock
 from onewindow.runtime.service_tokens import (
     DEVELOPMENT_SERVICE_SECRET,
@@ -23,7 +23,7 @@ from onewindow.runtime.service_tokens import (
     ServiceCredentialVerifier,
 )
 from onewindow.work_permit.application.work_permits import WORK_PERMIT, WorkPermits
-from onewindow.work_permit.bootstrap import bootstrap, routes
+from onewindow.work_permit.bootstrap import bootstrap
 from onewindow.work_permit.domain.permit import WorkPermit
 from onewindow.work_permit.domain.policy import published_policies
 from onewindow.work_permit.settings import WorkPermitSettings
@@ -62,8 +62,7 @@ def preview_client() -> httpx.AsyncClient:
     verifier = ServiceCredentialVerifier(
         SERVICE_SECRET, audience="work-permit", callers=["gateway"]
     )
-    for router in routes(previewing(), verifier):
-        app.include_router(router)
+    app.include_router(preview_router(previewing(), verifier))
     transport = httpx.ASGITransport(app=app)
     return httpx.AsyncClient(transport=transport, base_url="http://work-permit")
 
@@ -124,7 +123,7 @@ def test_the_clock_of_the_preview_is_the_service_s() -> None:
     later = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
     service = previewing()
     service.clock = ManualClock(later)
-    event = service.preview_assessment(command())
+    event = preview(service, command())
     assert event.reserved_until.year == 2027
 
 

@@ -1,7 +1,8 @@
 """The residence-permit use cases beyond those every permit has
-(`onewindow.permits.service`: cancel, renew, an officer's decision, expiry): assessment,
-and an issue and extension that follow the work permit. Each loads the permit's stream,
-lets the domain decide and appends the decision with its outgoing messages in one commit.
+(`onewindow.permits.service`: assessment and its preview, cancel, renew, an officer's
+decision, expiry): what an assessment decides, and an issue and extension that follow the
+work permit. Each loads the permit's stream, lets the domain decide and appends the
+decision with its outgoing messages in one commit.
 
 Stream: `residence-permit-<application id>` per permit.
 """
@@ -9,9 +10,7 @@ Stream: `residence-permit-<application id>` per permit.
 from __future__ import annotations
 
 from onewindow.contracts.envelope import Envelope
-from onewindow.contracts.message import Event
 from onewindow.contracts.v1 import residence_permit as bus
-from onewindow.permits.preview import preview
 from onewindow.permits.service import Decide, PermitKind, PermitService
 from onewindow.residence_permit.domain.events import RESIDENCE_PERMIT_EVENTS
 from onewindow.residence_permit.domain.permit import ResidencePermit
@@ -28,18 +27,9 @@ class ResidencePermits(PermitService[ResidencePermit, ResidencePermitPolicy]):
     kind = RESIDENCE_PERMIT
 
     def assessment(self, command: bus.AssessResidencePermit) -> Decide[ResidencePermit]:
-        """The decision an assessment takes now (for `assess` and its preview alike)."""
+        """Assess on the application date's policy."""
         now = self.clock.now()
         return lambda permit, number: permit.assess(command, self.policies, now, number)
-
-    async def assess(self, command: bus.AssessResidencePermit, cause: Envelope) -> ResidencePermit:
-        """Answer with `ResidencePermitReserved`, `…Refused` or `…ReviewRequired`."""
-        return await self.decide(command.application_id, cause, self.assessment(command))
-
-    def preview_assessment(self, command: bus.AssessResidencePermit) -> Event:
-        """What `assess` would answer now for a new permit; nothing stored or allocated
-        (the gateway's pre-check)."""
-        return preview(self.kind, command.application_id, self.assessment(command))
 
     async def issue(self, command: bus.IssueResidencePermit, cause: Envelope) -> ResidencePermit:
         """Answer with `ResidencePermitIssued`, or `…IssueRejected` (nothing changes)."""

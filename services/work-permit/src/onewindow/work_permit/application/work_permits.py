@@ -1,7 +1,7 @@
 """The work-permit use cases beyond those every permit has (`onewindow.permits.service`:
-cancel, renew, an officer's decision, expiry): assessment, issue, extension and its
-reversal. Each loads the permit's stream, lets the domain decide and appends the decision
-with its outgoing messages in one commit.
+assessment and its preview, cancel, renew, an officer's decision, expiry): what an
+assessment decides, issue, extension and its reversal. Each loads the permit's stream,
+lets the domain decide and appends the decision with its outgoing messages in one commit.
 
 Streams: `work-permit-<application id>` per permit; an extension that names no known
 permit is answered from `work-permit-extension-<extension id>`.
@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from onewindow.contracts.envelope import Envelope
-from onewindow.contracts.message import Event
 from onewindow.contracts.v1 import work_permit as bus
-from onewindow.permits.preview import preview
 from onewindow.permits.service import Decide, PermitKind, PermitService
 from onewindow.runtime.clock import local_today
 from onewindow.work_permit.domain.events import WORK_PERMIT_EVENTS, DomainEvent, ExtensionReverted
@@ -46,18 +44,9 @@ class WorkPermits(PermitService[WorkPermit, WorkPermitPolicy]):
     kind = WORK_PERMIT
 
     def assessment(self, command: bus.AssessWorkPermit) -> Decide[WorkPermit]:
-        """The decision an assessment takes now (for `assess` and its preview alike)."""
+        """Classify and assess, on the decision date as well as the application date."""
         now, today = self.clock.now(), local_today(self.clock)
         return lambda permit, number: permit.assess(command, self.policies, now, today, number)
-
-    async def assess(self, command: bus.AssessWorkPermit, cause: Envelope) -> WorkPermit:
-        """Answer with `WorkPermitReserved`, `WorkPermitRefused` or `WorkPermitReviewRequired`."""
-        return await self.decide(command.application_id, cause, self.assessment(command))
-
-    def preview_assessment(self, command: bus.AssessWorkPermit) -> Event:
-        """What `assess` would answer now for a new permit; nothing stored or allocated
-        (the gateway's pre-check)."""
-        return preview(self.kind, command.application_id, self.assessment(command))
 
     async def issue(self, command: bus.IssueWorkPermit, cause: Envelope) -> WorkPermit:
         """Answer with `WorkPermitIssued`, or `WorkPermitIssueRejected` (nothing changes)."""
