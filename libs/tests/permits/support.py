@@ -20,6 +20,7 @@ from onewindow.permits import events as permit
 from onewindow.permits.events import DomainEvent, PermitEvents
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
+from onewindow.permits.reasons import Articles, Reasons
 from onewindow.permits.service import Decide, PermitKind, PermitService
 
 NOW = datetime(2026, 3, 2, 2, 0, 0, 123456, tzinfo=UTC)
@@ -177,6 +178,10 @@ class Review:
     missing_documents: tuple[str, ...]
 
 
+# Its reasons are worded on the work side (a permit's side is work or residence).
+WORDING = Reasons("work", Articles("parking-2026.1", {"refused_by_officer": "§7"}))
+
+
 def review_of(command: AssessParkingPermit) -> Review:
     if command.photo:
         return Review((), ())
@@ -185,6 +190,8 @@ def review_of(command: AssessParkingPermit) -> Review:
 
 class ParkingPermit(Permit[Assessed, ParkingPolicy]):
     """Valid for a year from its issue; extended by a year at a time."""
+
+    wording = WORDING
 
     def assess(
         self,
@@ -230,13 +237,6 @@ class ParkingPermit(Permit[Assessed, ParkingPolicy]):
         return Reserved(
             permit_number=permit_number, reserved_until=reserved_until, bay=assessed.bay
         )
-
-    def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        return Reason(code="refused_by_officer", detail=reason, params={"officer": officer})
-
-    def _apply_own(self, event: DomainEvent) -> None:
-        if isinstance(event, Assessed):
-            self.assessed = event
 
 
 def told(permit: ParkingPermit, event: DomainEvent) -> dict[str, object]:

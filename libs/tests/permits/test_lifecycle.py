@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from onewindow.contracts.v1.common import Reason
+from onewindow.contracts.v1.common import LegalBasis, Reason
 from onewindow.permits.events import (
     DomainEvent,
     IssueRejected,
@@ -244,9 +244,19 @@ def test_an_officers_approval_needs_an_allocated_number_and_records_nothing_with
 
 
 def test_an_officers_refusal_is_worded_by_the_service() -> None:
-    events = replayed(*IN_REVIEW).record_officer_decision("refuse", "olga", "No.", POLICIES, NOW)
-    assert events[1] == Refused(
-        reasons=(Reason(code="refused_by_officer", detail="No.", params={"officer": "olga"}),)
+    p = replayed(*IN_REVIEW)
+    p.record_officer_decision("refuse", "olga", "No.", POLICIES, NOW)
+    assert (p.state, p.reasons) == (
+        "refused",
+        (
+            Reason(
+                code="refused_by_officer",
+                side="work",
+                detail="No.",
+                params={"officer": "olga"},
+                legal_basis=LegalBasis(policy="parking-2026.1", article="§7"),
+            ),
+        ),
     )
 
 

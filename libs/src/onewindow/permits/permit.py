@@ -12,8 +12,9 @@ rebuilds it, `apply` is the only place state changes, and a decision records the
 decides (`self.record`: applied at once) and returns them. A decision works out all its
 events before it records any, so one that raises `PermitNumberNeeded` has changed nothing
 and is simply taken again with a number. A service's permit adds its assessment, its issue
-and its extension, and says through three small methods what its reservation holds, how
-its officer's refusal reads and what its own events change.
+and its extension, says how it words its reasons (`wording`: its side and its legal
+bases), and through two small methods what its reservation holds and what its own events
+change.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from abc import abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Generic, Literal, Self, TypeVar
+from typing import ClassVar, Generic, Literal, Self, TypeVar, cast
 
 from onewindow.contracts.v1.common import LegalBasis, Reason, ReasonCode
 from onewindow.permits.events import (
@@ -41,6 +42,7 @@ from onewindow.permits.events import (
     Revoked,
 )
 from onewindow.permits.policy import PolicyBook, PolicyT
+from onewindow.permits.reasons import Reasons
 from onewindow.runtime.aggregate import Aggregate
 
 State = Literal[
@@ -72,6 +74,9 @@ class Review:
 class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
     """One applicant's permit, from assessment to issue and extension."""
 
+    # How the service words its permit's reasons: its side, and the article each rests on.
+    wording: ClassVar[Reasons]
+
     def __init__(self, application_id: str) -> None:
         self.application_id = application_id
         self.state: State = "new"
@@ -100,14 +105,9 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
     ) -> Reserved:
         """The service's reservation of `permit_number` (what else it fixes, e.g. validity)."""
 
-    @abstractmethod
-    def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        """An officer's refusal as the service words it (its own legal basis)."""
-
-    @abstractmethod
     def _apply_own(self, event: DomainEvent) -> None:
         """What the service's own events change beyond the lifecycle (called for every
-        event, after the lifecycle's own change)."""
+        event, after the lifecycle's own change); by default nothing."""
 
     # -- decisions every permit takes the same way -----------------------------------------
 
@@ -131,9 +131,10 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
             decision=decision, officer=officer, reason=reason, recorded_at=now
         )
         if decision == "refuse":
-            return self.record(
-                recorded, Refused(reasons=(self._refused_by_officer(officer, reason),))
-            )
+            # The reasons under review say what the officer refused: an upload-only review
+            # refused is `document_unverified`.
+            refusal = self.wording.refused_by_officer(officer, reason, under_review=self.reasons)
+            return self.record(recorded, Refused(reasons=(refusal,)))
         return self.record(recorded, self._reserve(self.assessed, policies, now, permit_number))
 
     def cancel_reservation(self, reason: ReasonCode, now: datetime) -> list[DomainEvent]:
@@ -237,6 +238,9 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
     def apply(self, event: DomainEvent) -> None:
         """Change state by one event; the only place state changes."""
         match event:
+            case Assessed():
+                # A permit's stream holds its own service's assessment only.
+                self.assessed = cast(AssessedT, event)
             case Reserved():
                 self.state = "reserved"
                 self.permit_number = event.permit_number
@@ -262,5 +266,5 @@ class Permit(Aggregate[DomainEvent], Generic[AssessedT, PolicyT]):
             case ExtensionRefused():
                 self.extensions.add(event.extension_id)
             case _:
-                pass  # the assessed facts and the audit trail change no lifecycle state
+                pass  # the officer's record and a rejected issue change no lifecycle state
         self._apply_own(event)

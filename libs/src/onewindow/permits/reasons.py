@@ -1,15 +1,16 @@
 """The reasons both permits give in the same words, each on its own side and legal basis.
 
-A service makes one `Reasons(side, legal_basis)` and names its own reasons with `of`; the
-reasons that read the same on either permit (the passport, a cited or uploaded
-certificate, the watch list, an officer's refusal) are written here once. `detail` is an
-English sentence for logs and operators; `params` carries the facts under the keys
-`onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue.
+A service's reasons are a `Reasons` of its side and its legal bases (`Articles`: one
+article of its policy per reason code); it adds its own as methods that name them with
+`of`, and the reasons that read the same on either permit (the passport, a cited or
+uploaded certificate, the watch list, an officer's refusal) are written here once.
+`detail` is an English sentence for logs and operators; `params` carries the facts under
+the keys `onewindow.contracts.reasons.PARAMS` reads, for the bilingual catalogue.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,24 @@ from onewindow.permits.dates import add_months
 
 
 @dataclass(frozen=True)
+class Articles:
+    """The legal basis of every reason a permit gives: `policy` is the version id of the
+    published policy whose sources the articles cite, `articles` one article per reason
+    code (this project's own identifiers for the clauses, not an official numbering)."""
+
+    policy: str
+    articles: Mapping[ReasonCode, str]
+
+    def __call__(self, code: ReasonCode) -> LegalBasis:
+        """The policy and article reason `code` rests on.
+
+        Raises `KeyError` for a code the permit never gives (a reason without a basis is
+        a bug, caught by the tests).
+        """
+        return LegalBasis(policy=self.policy, article=self.articles[code])
+
+
+@dataclass(frozen=True)
 class Reasons:
     """The reasons of one permit: `side`, the article each rests on (`legal_basis`), and
     how an uploaded document is named (`uploaded`, formatted with its `kind`)."""
@@ -32,14 +51,15 @@ class Reasons:
     legal_basis: Callable[[ReasonCode], LegalBasis]
     uploaded: str = "{kind}"
 
-    def of(self, code: ReasonCode, detail: str | None = None, **params: str) -> Reason:
-        """The reason `code` on this permit, on its legal basis."""
+    def of(self, code: ReasonCode, detail: str | None = None, **facts: object) -> Reason:
+        """The reason `code` on this permit, on its legal basis, with `facts` as its
+        params (written as strings: dates as `YYYY-MM-DD`, numbers in digits)."""
         return Reason(
             code=code,
             legal_basis=self.legal_basis(code),
             side=self.side,
             detail=detail,
-            params=params,
+            params={name: str(fact) for name, fact in facts.items()},
         )
 
     def passport(self, expires_on: date, application_date: date, months: int) -> list[Reason]:
@@ -55,8 +75,8 @@ class Reasons:
         return self.of(
             "passport_expired",
             f"The passport expired on {expires_on} and was not valid on {application_date}.",
-            expires_on=str(expires_on),
-            application_date=str(application_date),
+            expires_on=expires_on,
+            application_date=application_date,
         )
 
     def passport_validity_too_short(
@@ -66,9 +86,9 @@ class Reasons:
             "passport_validity_too_short",
             f"The passport expires on {expires_on}; it must be valid for at least {months} "
             f"months, until {needed_until}.",
-            expires_on=str(expires_on),
-            minimum_months=str(months),
-            valid_until_at_least=str(needed_until),
+            expires_on=expires_on,
+            minimum_months=months,
+            valid_until_at_least=needed_until,
         )
 
     def document_expired(self, document: ResolvedDocument, application_date: date) -> Reason:
@@ -79,7 +99,7 @@ class Reasons:
             f"{document.valid_until}, before the application date {application_date}.",
             kind=document.kind,
             registry_id=document.registry_id,
-            valid_until=str(document.valid_until),
+            valid_until=document.valid_until,
         )
 
     def document_unverified(self, document: ResolvedDocument, check: str) -> Reason:
@@ -94,7 +114,7 @@ class Reasons:
             f"it counts: {check}. Download it at /v1/uploads/{upload_id}.",
             kind=document.kind,
             upload_id=upload_id,
-            sha256=str(document.details.get("sha256") or ""),
+            sha256=document.details.get("sha256") or "",
             check=check,
         )
 

@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 
 from onewindow.contracts.v1.common import LegalBasis
-from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.policy import (
     LEGAL_BASIS_POLICY,
     NoPolicyInForce,
     legal_basis,
     published_policies,
 )
+from onewindow.residence_permit.domain.reasons import REASONS
 
 
 def test_the_published_policy_cites_the_exit_and_entry_law_and_its_effective_date() -> None:
@@ -44,11 +44,11 @@ def test_the_legal_basis_cites_a_published_policy_version() -> None:
 
 def test_every_reason_the_residence_permit_gives_has_an_article() -> None:
     given = [
-        reasons.refused_by_officer("officer-1", ""),
-        reasons.permit_not_issued("app-1", "reserved"),
-        reasons.watchlist_match(),
-        reasons.health_certificate_missing(),
-        reasons.passport_validity_too_short(date(2026, 5, 1), date(2026, 9, 2), 6),
+        REASONS.refused_by_officer("officer-1", ""),
+        REASONS.permit_not_issued("app-1", "reserved"),
+        REASONS.watchlist_match(),
+        REASONS.health_certificate_missing(),
+        REASONS.passport_validity_too_short(date(2026, 5, 1), date(2026, 9, 2), 6),
     ]
     assert all(r.legal_basis == legal_basis(r.code) for r in given)
     with pytest.raises(KeyError):

@@ -11,10 +11,10 @@ import pytest
 
 from onewindow.contracts.v1.common import SUPPLEMENT_CODES, LegalBasis
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
-from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.events import DomainEvent, Refused, Reserved, ReviewRequired
 from onewindow.residence_permit.domain.permit import ResidencePermit
 from onewindow.residence_permit.domain.policy import ARTICLES, published_policies
+from onewindow.residence_permit.domain.reasons import REASONS
 
 POLICIES = published_policies()
 APPLIED = date(2026, 3, 2)
@@ -140,7 +140,7 @@ def test_the_officers_approval_reserves_and_a_refusal_refuses(
 def test_a_refusal_of_an_upload_only_review_is_worded_document_unverified() -> None:
     review = assess(command([uploaded_health()]))[-1]
     assert isinstance(review, ReviewRequired)
-    refusal = reasons.refused_by_officer("olga", "Unreadable.", under_review=review.reasons)
+    refusal = REASONS.refused_by_officer("olga", "Unreadable.", under_review=review.reasons)
     assert (refusal.code, refusal.params["kind"], refusal.detail) == (
         "document_unverified",
         "health",

@@ -11,7 +11,6 @@ import pytest
 
 from onewindow.contracts.v1.common import SUPPLEMENT_CODES, LegalBasis
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
-from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -21,6 +20,7 @@ from onewindow.work_permit.domain.events import (
 )
 from onewindow.work_permit.domain.permit import WorkPermit
 from onewindow.work_permit.domain.policy import ARTICLES, published_policies
+from onewindow.work_permit.domain.reasons import REASONS
 
 POLICIES = published_policies()
 TODAY = date(2026, 3, 2)
@@ -192,7 +192,7 @@ def test_the_officers_approval_of_the_upload_reserves_the_permit() -> None:
 def test_the_officers_refusal_of_an_upload_only_review_is_document_unverified() -> None:
     review = assess(command(documents=[uploaded("degree"), document("criminal_record")]))[-1]
     assert isinstance(review, ReviewRequired)
-    refusal = reasons.refused_by_officer("olga", "Not a degree.", under_review=review.reasons)
+    refusal = REASONS.refused_by_officer("olga", "Not a degree.", under_review=review.reasons)
     assert (refusal.code, refusal.detail) == ("document_unverified", "Not a degree.")
     assert refusal.params == {"kind": "degree", "upload_id": "u-1", "officer": "olga"}
     assert refusal.legal_basis == LegalBasis(
@@ -204,9 +204,9 @@ def test_the_officers_refusal_of_a_review_with_other_reasons_stays_refused_by_of
     cmd = command(documents=[uploaded("degree"), document("criminal_record")])
     review = assess(cmd.model_copy(update={"flags": ("watchlist_match",)}))[-1]
     assert isinstance(review, ReviewRequired)
-    refusal = reasons.refused_by_officer("olga", "Watch list.", under_review=review.reasons)
+    refusal = REASONS.refused_by_officer("olga", "Watch list.", under_review=review.reasons)
     assert refusal.code == "refused_by_officer"
-    assert reasons.refused_by_officer("olga", "No.").code == "refused_by_officer"
+    assert REASONS.refused_by_officer("olga", "No.").code == "refused_by_officer"
 
 
 def test_an_officers_refusal_refuses_the_permit() -> None:

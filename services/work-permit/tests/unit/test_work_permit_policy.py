@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from onewindow.contracts.v1.common import LegalBasis
-from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.policy import (
     ARTICLES,
     LEGAL_BASIS_POLICY,
@@ -16,6 +15,7 @@ from onewindow.work_permit.domain.policy import (
     legal_basis,
     published_policies,
 )
+from onewindow.work_permit.domain.reasons import REASONS
 
 PUBLISHED = published_policies()
 FIRST = PUBLISHED.versions[0]
@@ -78,10 +78,10 @@ def test_reasons_outside_the_work_permit_have_no_article_here() -> None:
 
 def test_every_reason_the_work_permit_gives_has_an_article() -> None:
     given = [
-        reasons.passport_expired(date(2026, 1, 1), date(2026, 3, 2)),
-        reasons.refused_by_officer("officer-1", ""),
-        reasons.permit_not_found("WP-1"),
-        reasons.contract_not_extended(date(2029, 1, 1), date(2029, 1, 1)),
-        reasons.watchlist_match(),
+        REASONS.passport_expired(date(2026, 1, 1), date(2026, 3, 2)),
+        REASONS.refused_by_officer("officer-1", ""),
+        REASONS.permit_not_found("WP-1"),
+        REASONS.contract_not_extended(date(2029, 1, 1), date(2029, 1, 1)),
+        REASONS.watchlist_match(),
     ]
     assert all(r.legal_basis == legal_basis(r.code) for r in given)

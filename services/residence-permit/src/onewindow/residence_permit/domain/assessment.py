@@ -9,8 +9,8 @@ from onewindow.contracts.v1.common import Reason, ResolvedDocument
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
 from onewindow.permits.dates import add_months, age_on
 from onewindow.permits.permit import Review
-from onewindow.residence_permit.domain import reasons
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
+from onewindow.residence_permit.domain.reasons import REASONS
 
 # What a supplement request names when the temporary residence registration number is
 # missing (beside document kinds in `missing_documents`).
@@ -62,16 +62,14 @@ def refusal_reasons(command: AssessResidencePermit, policy: ResidencePermitPolic
     applicant is asked for it (`review_triggers`).
     """
     day = command.application_date
-    found = reasons.REASONS.passport(
-        command.passport_expires_on, day, policy.passport_min_validity_months
-    )
+    found = REASONS.passport(command.passport_expires_on, day, policy.passport_min_validity_months)
     certificate = latest_health_certificate(command.documents, day)
     if certificate is not None and needs_health_certificate(command.date_of_birth, day, policy):
         months = policy.health_certificate_max_age_months
         oldest_accepted = add_months(day, -months)
         if certificate.issued_on < oldest_accepted:
             found.append(
-                reasons.health_certificate_too_old(certificate.issued_on, oldest_accepted, months)
+                REASONS.health_certificate_too_old(certificate.issued_on, oldest_accepted, months)
             )
     return found
 
@@ -86,7 +84,7 @@ def review_triggers(command: AssessResidencePermit, policy: ResidencePermitPolic
     day = command.application_date
     if not (command.registration_number or "").strip():
         missing.append(REGISTRATION_NUMBER)
-        found.append(reasons.registration_number_required())
+        found.append(REASONS.registration_number_required())
     needed = latest_health_certificate(command.documents, day) is None and (
         needs_health_certificate(command.date_of_birth, day, policy)
     )
@@ -97,17 +95,17 @@ def review_triggers(command: AssessResidencePermit, policy: ResidencePermitPolic
             f"a health certificate of the applicant issued on or after "
             f"{add_months(day, -months)} (within {months} months before the application)"
         )
-        found += [reasons.document_unverified(d, check) for d in uploaded]
+        found += [REASONS.document_unverified(d, check) for d in uploaded]
     elif needed:
         missing.append("health")
         expired = expired_health_certificate(command.documents, day)
         found.append(
-            reasons.health_certificate_missing()
+            REASONS.health_certificate_missing()
             if expired is None
-            else reasons.document_expired(expired, day)
+            else REASONS.document_expired(expired, day)
         )
     if "watchlist_match" in command.flags:
-        found.append(reasons.watchlist_match())
+        found.append(REASONS.watchlist_match())
     return Review(tuple(found), tuple(missing))
 
 

@@ -10,16 +10,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import partial
 
-from onewindow.contracts.v1.common import Reason
 from onewindow.contracts.v1.residence_permit import AssessResidencePermit
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
-from onewindow.residence_permit.domain import reasons
-from onewindow.residence_permit.domain.assessment import (
-    permit_validity,
-    refusal_reasons,
-    review_triggers,
-)
+from onewindow.residence_permit.domain import assessment
 from onewindow.residence_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -29,10 +23,13 @@ from onewindow.residence_permit.domain.events import (
     Reserved,
 )
 from onewindow.residence_permit.domain.policy import ResidencePermitPolicy
+from onewindow.residence_permit.domain.reasons import REASONS
 
 
 class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
     """One applicant's residence permit for work, from assessment to issue and extension."""
+
+    wording = REASONS
 
     # -- decisions -----------------------------------------------------------------------
 
@@ -52,8 +49,8 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
             return []
         policy = policies.in_force_on(command.application_date)
         assessed = Assessed.of(command, date_of_birth=command.date_of_birth)
-        refusals = refusal_reasons(command, policy)
-        review = partial(review_triggers, command, policy)
+        refusals = assessment.refusal_reasons(command, policy)
+        review = partial(assessment.review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
     def issue(
@@ -67,7 +64,9 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
             lambda number, assessed: Issued(
                 permit_number=number,
                 work_permit_number=work_permit_number,
-                valid_until=permit_validity(work_permit_valid_until, assessed.passport_expires_on),
+                valid_until=assessment.permit_validity(
+                    work_permit_valid_until, assessed.passport_expires_on
+                ),
                 issued_at=now,
             ),
         )
@@ -80,7 +79,7 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
             return []
         number, valid_until, assessed = self.permit_number, self.valid_until, self.assessed
         if self.state != "issued" or number is None or valid_until is None or assessed is None:
-            refusal = reasons.permit_not_issued(self.application_id, self.state)
+            refusal = REASONS.permit_not_issued(self.application_id, self.state)
             return self.record(ExtensionRefused(extension_id=extension_id, reasons=(refusal,)))
         return self.record(
             Extended(
@@ -88,7 +87,9 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
                 permit_number=number,
                 work_permit_valid_until=work_permit_valid_until,
                 previous_valid_until=valid_until,
-                valid_until=permit_validity(work_permit_valid_until, assessed.passport_expires_on),
+                valid_until=assessment.permit_validity(
+                    work_permit_valid_until, assessed.passport_expires_on
+                ),
             )
         )
 
@@ -102,12 +103,3 @@ class ResidencePermit(Permit[Assessed, ResidencePermitPolicy]):
         reserved_until: datetime,
     ) -> Reserved:
         return Reserved(permit_number=permit_number, reserved_until=reserved_until)
-
-    def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        # The reasons under review say what the officer refused: an upload-only review
-        # refused is `document_unverified`.
-        return reasons.refused_by_officer(officer, reason, under_review=self.reasons)
-
-    def _apply_own(self, event: DomainEvent) -> None:
-        if isinstance(event, Assessed):
-            self.assessed = event

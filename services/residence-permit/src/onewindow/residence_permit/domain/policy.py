@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import ClassVar, Final
 
-from onewindow.contracts.v1.common import LegalBasis, ReasonCode
+from onewindow.contracts.v1.common import ReasonCode
 from onewindow.permits.policy import (
     NoPolicyInForce as NoPolicyInForce,
 )
@@ -18,6 +18,7 @@ from onewindow.permits.policy import (
     VersionedPolicy,
     Versions,
 )
+from onewindow.permits.reasons import Articles
 
 # The legal basis of every reason the residence permit gives: one article per reason
 # code. `LEGAL_BASIS_POLICY` is the version id of the published policy (policy_data/)
@@ -39,14 +40,8 @@ ARTICLES: Final[Mapping[ReasonCode, str]] = {
     "registration_number_required": "§39.1",  # registration of temporary residence
 }
 
-
-def legal_basis(code: ReasonCode) -> LegalBasis:
-    """The policy and article a residence-permit reason rests on.
-
-    Raises `KeyError` for a code the residence permit never gives (a reason without a
-    basis is a bug, caught by the tests).
-    """
-    return LegalBasis(policy=LEGAL_BASIS_POLICY, article=ARTICLES[code])
+# The policy and article a residence-permit reason rests on (`KeyError` for a code it never gives).
+legal_basis: Final = Articles(LEGAL_BASIS_POLICY, ARTICLES)
 
 
 class HealthExemption(PolicyData):

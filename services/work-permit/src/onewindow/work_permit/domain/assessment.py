@@ -11,9 +11,9 @@ from onewindow.contracts.v1.common import Classification, Reason, ResolvedDocume
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.dates import add_years
 from onewindow.permits.permit import Review
-from onewindow.work_permit.domain import reasons
 from onewindow.work_permit.domain.classification import candidate_of, classify
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
+from onewindow.work_permit.domain.reasons import EMPLOYMENT_CONTRACT, REASONS
 
 
 def refusal_reasons(
@@ -28,15 +28,15 @@ def refusal_reasons(
     merely expired: a current one would make the person Category A, so the applicant is
     asked for it instead (`review_triggers`).
     """
-    found = reasons.REASONS.passport(
+    found = REASONS.passport(
         command.passport_expires_on, command.application_date, policy.passport_min_validity_months
     )
     if command.employer.licence_valid_until < today:
-        found.append(reasons.employer_licence_expired(command.employer.licence_valid_until, today))
+        found.append(REASONS.employer_licence_expired(command.employer.licence_valid_until, today))
     if classification.category not in policy.eligible_categories and not expired_recognition(
         command
     ):
-        found.append(reasons.not_eligible_category(classification, policy.eligible_categories))
+        found.append(REASONS.not_eligible_category(classification, policy.eligible_categories))
     return found
 
 
@@ -81,34 +81,34 @@ def review_triggers(command: AssessWorkPermit, policy: WorkPermitPolicy) -> Revi
         uploaded = [d for d in cited if d.unverified_upload]
         if uploaded:
             found += [
-                reasons.document_unverified(d, _what_to_check(command, kind)) for d in uploaded
+                REASONS.document_unverified(d, _what_to_check(command, kind)) for d in uploaded
             ]
             continue
         missing.append(kind)
         expired = latest_expired(registered, day)
         if expired is not None:
-            found.append(reasons.document_expired(expired, day))
+            found.append(REASONS.document_expired(expired, day))
         else:
-            found.append(reasons.document_missing(kind, f"No {kind} document was cited."))
+            found.append(REASONS.document_missing(kind, f"No {kind} document was cited."))
     recognition = expired_recognition(command)
     if recognition is not None and _depends_on_recognition(command, policy):
         missing.append(recognition.kind)
-        found.append(reasons.document_expired(recognition, day))
+        found.append(REASONS.document_expired(recognition, day))
     found += [
-        reasons.document_unverified(d, "a talent programme recognition held by the applicant")
+        REASONS.document_unverified(d, "a talent programme recognition held by the applicant")
         for d in uploaded_recognitions(command, policy)
     ]
     if command.position.contract_end < day:
-        missing.append(reasons.EMPLOYMENT_CONTRACT)
+        missing.append(EMPLOYMENT_CONTRACT)
         found.append(
-            reasons.document_missing(
-                reasons.EMPLOYMENT_CONTRACT,
+            REASONS.document_missing(
+                EMPLOYMENT_CONTRACT,
                 f"The employment contract ended on {command.position.contract_end}, "
                 f"before the application date {day}.",
             )
         )
     if "watchlist_match" in command.flags:
-        found.append(reasons.watchlist_match())
+        found.append(REASONS.watchlist_match())
     return Review(tuple(found), tuple(missing))
 
 

@@ -15,14 +15,7 @@ from onewindow.contracts.v1.common import Classification, Reason, ReasonCode
 from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
-from onewindow.work_permit.domain import reasons
-from onewindow.work_permit.domain.assessment import (
-    extended_validity,
-    extension_window,
-    permit_validity,
-    refusal_reasons,
-    review_triggers,
-)
+from onewindow.work_permit.domain import assessment
 from onewindow.work_permit.domain.classification import Candidate, classify
 from onewindow.work_permit.domain.events import (
     Assessed,
@@ -34,10 +27,13 @@ from onewindow.work_permit.domain.events import (
     Reserved,
 )
 from onewindow.work_permit.domain.policy import WorkPermitPolicy
+from onewindow.work_permit.domain.reasons import REASONS
 
 
 class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
     """One applicant's work permit, from assessment to issue and extension."""
+
+    wording = REASONS
 
     def __init__(self, application_id: str) -> None:
         super().__init__(application_id)
@@ -83,8 +79,8 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
             employer_uscc=command.employer.uscc,
             classification=classification,
         )
-        refusals = refusal_reasons(command, classification, policy, today)
-        review = partial(review_triggers, command, policy)
+        refusals = assessment.refusal_reasons(command, classification, policy, today)
+        review = partial(assessment.review_triggers, command, policy)
         return self._decided(assessed, refusals, review, policies, now, permit_number)
 
     def issue(self, now: datetime) -> list[DomainEvent]:
@@ -118,27 +114,27 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
             or valid_until is None
             or assessed is None
         ):
-            refusal = [reasons.permit_not_found(permit_number)]
+            refusal = [REASONS.permit_not_found(permit_number)]
             return self._refuse_extension(extension_id, permit_number, refusal)
         policy = policies.in_force_on(requested_on)
         found: list[Reason] = []
-        opens, closes = extension_window(valid_until, policy)
+        opens, closes = assessment.extension_window(valid_until, policy)
         if not opens <= requested_on <= closes:
             found.append(
-                reasons.outside_extension_window(
+                REASONS.outside_extension_window(
                     opens, closes, valid_until, requested_on, policy.extension_window
                 )
             )
         passport = assessed.passport_expires_on
-        new_valid_until = extended_validity(valid_until, contract_end, passport, policy)
+        new_valid_until = assessment.extended_validity(valid_until, contract_end, passport, policy)
         if new_valid_until <= valid_until:
             # Nothing would be gained: say which limit holds the permit where it is.
             found.append(
-                reasons.passport_validity_too_short(
+                REASONS.passport_validity_too_short(
                     passport, valid_until, policy.passport_min_validity_months
                 )
                 if passport <= valid_until
-                else reasons.contract_not_extended(contract_end, valid_until)
+                else REASONS.contract_not_extended(contract_end, valid_until)
             )
         if found:
             return self._refuse_extension(extension_id, permit_number, found)
@@ -193,17 +189,12 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
     ) -> Reserved:
         return Reserved(
             permit_number=permit_number,
-            valid_until=permit_validity(
+            valid_until=assessment.permit_validity(
                 assessed.contract_start, assessed.contract_end, assessed.passport_expires_on, policy
             ),
             reserved_until=reserved_until,
             classification=assessed.classification,
         )
-
-    def _refused_by_officer(self, officer: str, reason: str) -> Reason:
-        # The reasons under review say what the officer refused: an upload-only review
-        # refused is `document_unverified`.
-        return reasons.refused_by_officer(officer, reason, under_review=self.reasons)
 
     def _apply_own(self, event: DomainEvent) -> None:
         match event:
@@ -212,5 +203,3 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
                 self.valid_until = event.restored_valid_until
             case Reserved():
                 self.valid_until = event.valid_until
-            case Assessed():
-                self.assessed = event

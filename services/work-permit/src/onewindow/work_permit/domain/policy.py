@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import ClassVar, Final, Literal
 
-from onewindow.contracts.v1.common import Bonus, DocumentKind, Education, LegalBasis, ReasonCode
+from onewindow.contracts.v1.common import Bonus, DocumentKind, Education, ReasonCode
 from onewindow.permits.policy import (
     NoPolicyInForce as NoPolicyInForce,
 )
@@ -21,6 +21,7 @@ from onewindow.permits.policy import (
     VersionedPolicy,
     Versions,
 )
+from onewindow.permits.reasons import Articles
 
 Category = Literal["A", "B", "C"]
 
@@ -44,14 +45,8 @@ ARTICLES: Final[Mapping[ReasonCode, str]] = {
     "document_not_found": "§6.3",  # an extension names an issued permit
 }
 
-
-def legal_basis(code: ReasonCode) -> LegalBasis:
-    """The policy and article a work-permit reason rests on.
-
-    Raises `KeyError` for a code the work permit never gives (a reason without a basis
-    is a bug, caught by the tests).
-    """
-    return LegalBasis(policy=LEGAL_BASIS_POLICY, article=ARTICLES[code])
+# The policy and article a work-permit reason rests on (`KeyError` for a code it never gives).
+legal_basis: Final = Articles(LEGAL_BASIS_POLICY, ARTICLES)
 
 
 class Threshold(PolicyData):
