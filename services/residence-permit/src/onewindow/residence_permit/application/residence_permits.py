@@ -27,7 +27,7 @@ class ResidencePermits(PermitService[ResidencePermit, ResidencePermitPolicy]):
     kind = RESIDENCE_PERMIT
 
     def assessment(self, command: bus.AssessResidencePermit) -> Decide[ResidencePermit]:
-        """Assess on the application date's policy."""
+        """Assess now, under the policy in force on the application date."""
         now = self.clock.now()
         return lambda permit, number: permit.assess(command, self.policies, now, number)
 

@@ -44,7 +44,7 @@ class WorkPermits(PermitService[WorkPermit, WorkPermitPolicy]):
     kind = WORK_PERMIT
 
     def assessment(self, command: bus.AssessWorkPermit) -> Decide[WorkPermit]:
-        """Classify and assess, on the decision date as well as the application date."""
+        """Classify and assess now: the employer's licence is checked on today's date."""
         now, today = self.clock.now(), local_today(self.clock)
         return lambda permit, number: permit.assess(command, self.policies, now, today, number)
 

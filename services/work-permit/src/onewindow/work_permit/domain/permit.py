@@ -16,7 +16,7 @@ from onewindow.contracts.v1.work_permit import AssessWorkPermit
 from onewindow.permits.permit import ASSESSABLE, Permit
 from onewindow.permits.policy import PolicyBook
 from onewindow.work_permit.domain import assessment
-from onewindow.work_permit.domain.classification import Candidate, classify
+from onewindow.work_permit.domain.classification import candidate_of, classify
 from onewindow.work_permit.domain.events import (
     Assessed,
     DomainEvent,
@@ -62,16 +62,7 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
         if self.state not in ASSESSABLE:
             return []
         policy = policies.in_force_on(command.application_date)
-        classification = classify(
-            Candidate(
-                date_of_birth=command.date_of_birth,
-                position=command.position,
-                qualifications=command.qualifications,
-                documents=command.documents,
-                application_date=command.application_date,
-            ),
-            policy,
-        )
+        classification = classify(candidate_of(command), policy)
         assessed = Assessed.of(
             command,
             contract_start=command.position.contract_start,
