@@ -120,7 +120,8 @@ def _system(console: Console, system: dict[str, Any]) -> None:
         again, ratio = preloaded["closed_loop"], preloaded.get("rate_vs_empty")
         row(
             f"closed loop on {preloaded['applications_stored']:,} stored applications"
-            f" ({_f(ratio, 2) if ratio else '–'} × the empty store's rate)",
+            f" ({_f(ratio, 2) if ratio else '–'} × the empty store's rate; started"
+            f" {preloaded.get('settled', {}).get('waited_s', 0):.0f} s after the copy)",
             "max",
             closed_rate(again),
             again,

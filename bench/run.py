@@ -30,7 +30,7 @@ from bench.database import database_baseline, sqlite_ferretdb
 from bench.load import Driver, Outcome, Watcher, closed_loop, open_loop
 from bench.logscan import scan
 from bench.preload import preload
-from bench.procstats import Sampler
+from bench.procstats import Sampler, machine_busy_seconds
 from bench.profile import RATE_HZ, record
 from bench.stack import BenchStack, collection_sizes, create_plain_topics
 from bench.stats import steady_rate
@@ -128,6 +128,9 @@ class Phases:
     async def _preloaded(self, empty: dict[str, Any]) -> dict[str, Any]:
         """The closed loop again, on a store grown to `preload` applications."""
         o = self.options
+        # The machine with nothing offered (the quietest of three windows: the loops
+        # before may still be draining).
+        idle = min([await busy_cores(SETTLE_WINDOW_S) for _ in range(3)])
         task = self.progress.add_task(f"preloading {o.preload:,} applications", total=None)
         stored = await preload(
             self.stack.mongodb_url,
@@ -135,12 +138,16 @@ class Phases:
             o.preload,
             progress=lambda n: self.progress.advance(task, n),
         )
+        settle = self.progress.add_task("database settling after the copy", total=None)
+        settled = await settle_after_copy(idle)
+        self.progress.update(settle, description=f"database settled: {settled['waited_s']:.0f} s")
         people = await self._seed(o.applications, "seeding (preloaded store)")
         closed, _, _ = await self._closed(people, profile=False)
         closed.pop("ids", None)
         rate, base = closed["decided_per_s"], empty["decided_per_s"]
         return {
             **stored,
+            "settled": settled,
             "closed_loop": closed,
             "rate_vs_empty": rate / base if rate and base else None,
         }
@@ -322,3 +329,34 @@ class Phases:
                 {i: self.seen[i] for i in half_ids if i in self.seen},
             ),
         }
+
+
+# After the bulk copy, PostgreSQL's autovacuum and analyze work through the new rows for a
+# while (a transient that slowed the first thirds of the next loop: 7.0, 6.3 then 8.6
+# decisions/s). Data that grows by applications meets that work a little at a time, so
+# the loop waits until the machine is back to its idle load (plus SETTLE_MARGIN_CORES)
+# for two windows in a row, at most SETTLE_LIMIT_S, and records the wait.
+SETTLE_WINDOW_S = 3.0
+SETTLE_MARGIN_CORES = 0.15
+SETTLE_LIMIT_S = 300.0
+
+
+async def busy_cores(seconds: float) -> float:
+    """The cores the whole machine kept busy over the next `seconds`."""
+    before = machine_busy_seconds()
+    await asyncio.sleep(seconds)
+    return (machine_busy_seconds() - before) / seconds
+
+
+async def settle_after_copy(idle: float) -> dict[str, float]:
+    """Wait for the machine to be as quiet as before the copy (see above)."""
+    started, quiet, busy = time.perf_counter(), 0, idle
+    while quiet < 2 and time.perf_counter() - started < SETTLE_LIMIT_S:
+        busy = await busy_cores(SETTLE_WINDOW_S)
+        quiet = quiet + 1 if busy <= idle + SETTLE_MARGIN_CORES else 0
+    return {
+        "idle_cores": round(idle, 3),
+        "last_busy_cores": round(busy, 3),
+        "waited_s": round(time.perf_counter() - started, 1),
+        "settled": float(quiet >= 2),
+    }

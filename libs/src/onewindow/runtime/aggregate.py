@@ -5,9 +5,7 @@
 - A decision is a method that **records** each event it decides, the moment it decides
   it (`record`: applied at once, and kept for the commit), and returns what it decided.
   The rest of the decision, the caller that commits it and a test all see the aggregate
-  as the commit leaves it, with no second pass over the events. A decision that works out
-  all its events before any of them matters (the permits') is written as a function
-  returning them and marked `@decision`, which records them as it returns.
+  as the commit leaves it, with no second pass over the events.
 
 `Recorded` is what a decision returns when it is more than its events: for a process
 manager such as the saga, also the commands it sends (each with the discriminator that
@@ -16,18 +14,14 @@ makes its message id).
 
 from __future__ import annotations
 
-import functools
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 E = TypeVar("E", bound=BaseModel)
 C = TypeVar("C", bound=BaseModel)
-P = ParamSpec("P")
-A = TypeVar("A", bound="Aggregate[Any]")
 
 
 @dataclass
@@ -53,16 +47,3 @@ class Aggregate(ABC, Generic[E]):
         if into is not None:
             into.events.extend(events)
         return list(events)
-
-
-def decision(
-    decide: Callable[Concatenate[A, P], list[E]],
-) -> Callable[Concatenate[A, P], list[E]]:
-    """Mark a method that returns the events it decided: they are recorded (applied to
-    the aggregate) before the caller gets them. Nothing is applied when it raises."""
-
-    @functools.wraps(decide)
-    def recorded(aggregate: A, /, *args: P.args, **kwargs: P.kwargs) -> list[E]:
-        return aggregate.record(*decide(aggregate, *args, **kwargs))
-
-    return recorded
