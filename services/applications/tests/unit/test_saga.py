@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from onewindow.applications.domain.case import Case
+from onewindow.applications.domain.case import Case, Step
 from onewindow.applications.domain.events import IssueStarted, SideAssessed
 from onewindow.contracts.v1 import identity, residence_permit, work_permit
 from onewindow.contracts.v1.common import PermitSide, Reason
@@ -165,8 +165,8 @@ def test_a_missing_document_stops_the_clock_and_its_supply_moves_the_due_date() 
     assert sent_types(step.send) == ["AssessResidencePermit"]  # the reserved side stays
 
 
-def test_a_watch_list_review_waits_for_an_officer_whose_approval_continues() -> None:
-    case = assessing()
+def watch_list_review(case: Case) -> None:
+    """The work permit answers that a watch-list match needs an officer."""
     case.side_needs_review(
         "work",
         (Reason(code="watchlist_match"),),
@@ -176,10 +176,19 @@ def test_a_watch_list_review_waits_for_an_officer_whose_approval_continues() -> 
         calendar=CALENDAR,
         respond_days=20,
     )
-    assert case.status == "awaiting_officer"
-    step = case.officer_decided(
+
+
+def olga_approves(case: Case) -> Step:
+    return case.officer_decided(
         "work", "approve", "olga", "", (), today=TODAY, calendar=CALENDAR, respond_days=20
     )
+
+
+def test_a_watch_list_review_waits_for_an_officer_whose_approval_continues() -> None:
+    case = assessing()
+    watch_list_review(case)
+    assert case.status == "awaiting_officer"
+    step = olga_approves(case)
     assert sent_types(step.send) == ["RecordWorkPermitOfficerDecision"]
     assert case.status == "assessing"
     case.side_reserved("work", "WP-1", date(2029, 3, 31), classification=None, at=NOW)
@@ -228,18 +237,8 @@ def test_an_officer_decision_is_resent_under_the_id_it_was_first_sent_under() ->
     case = submitted()
     case.identity_verified(verified(case).model_copy(update={"flags": ("unverified_applicant",)}))
     assert case.held
-    case.side_needs_review(
-        "work",
-        (Reason(code="watchlist_match"),),
-        (),
-        classification=None,
-        today=TODAY,
-        calendar=CALENDAR,
-        respond_days=20,
-    )
-    step = case.officer_decided(
-        "work", "approve", "olga", "", (), today=TODAY, calendar=CALENDAR, respond_days=20
-    )
+    watch_list_review(case)
+    step = olga_approves(case)
     assert not case.held
     first = [d for m, d in step.send if isinstance(m, work_permit.RecordWorkPermitOfficerDecision)]
     resent = [
