@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from onewindow.contracts.v1.common import LegalBasis
+from onewindow.permits.policy import NoPolicyInForce
 from onewindow.residence_permit.domain.policy import (
     LEGAL_BASIS_POLICY,
-    NoPolicyInForce,
     legal_basis,
     published_policies,
 )

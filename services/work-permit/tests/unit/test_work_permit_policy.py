@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from onewindow.contracts.v1.common import LegalBasis
+from onewindow.permits.policy import NoPolicyInForce
 from onewindow.work_permit.domain.policy import (
     ARTICLES,
     LEGAL_BASIS_POLICY,
-    NoPolicyInForce,
     PolicyBook,
     legal_basis,
     published_policies,

@@ -10,9 +10,6 @@ from typing import ClassVar, Final
 
 from onewindow.contracts.v1.common import ReasonCode
 from onewindow.permits.policy import (
-    NoPolicyInForce as NoPolicyInForce,
-)
-from onewindow.permits.policy import (
     PolicyData,
     PrintedNumber,
     VersionedPolicy,

@@ -13,9 +13,6 @@ from typing import ClassVar, Final, Literal
 
 from onewindow.contracts.v1.common import Bonus, DocumentKind, Education, ReasonCode
 from onewindow.permits.policy import (
-    NoPolicyInForce as NoPolicyInForce,
-)
-from onewindow.permits.policy import (
     PolicyData,
     PrintedNumber,
     VersionedPolicy,
