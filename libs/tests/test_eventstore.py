@@ -132,6 +132,37 @@ async def test_a_redelivered_message_changes_nothing(store: EventStore) -> None:
     assert len(pending_before) == 1
 
 
+async def test_a_message_that_opens_its_stream_reads_nothing_and_a_redelivery_is_still_caught(
+    db: AsyncDatabase[dict[str, Any]], store: EventStore
+) -> None:
+    reads: list[str] = []
+    load = store.load
+
+    async def counted(stream: str) -> Stream:
+        reads.append(stream)
+        return await load(stream)
+
+    store.load = counted  # type: ignore[method-assign]
+    opened = await handle(
+        store, "case-5", "m-open", _stream, lambda _s: Decision([NoteTaken(writer=1)]), opens=True
+    )
+    assert (opened.first_time, opened.version, reads) == (True, 1, [])
+
+    # Another process (or this one after a restart) gets the same message again.
+    restarted = EventStore(db, collection=store.commits.name)
+    decided: list[int] = []
+
+    def decide(stream: Stream) -> Decision:
+        decided.append(stream.version)
+        return Decision([NoteTaken(writer=2)])
+
+    again = await handle(restarted, "case-5", "m-open", _stream, decide, opens=True)
+    assert (again.first_time, again.version) == (False, 1)
+    assert decided == [0]  # decided once on the empty stream; its commit conflicted
+    stream = await restarted.load("case-5")
+    assert (stream.version, [e.data for e in stream.events]) == (1, [{"writer": 1}])
+
+
 async def test_an_empty_decision_still_records_the_message_as_handled(store: EventStore) -> None:
     assert (await handle(store, "case-3", "m-ignored", _stream, lambda _s: Decision())).first_time
 

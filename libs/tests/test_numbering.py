@@ -52,8 +52,9 @@ async def test_one_counter_update_serves_a_block_and_two_processes_share_no_numb
         *(claim(first if i % 2 else second, f"app-{i}") for i in range(4 * BLOCK))
     )
     assert len(set(numbers)) == 4 * BLOCK
-    # 2 blocks each would do; a block both were handed (FerretDB's $inc) costs one more.
-    assert sum(s.updates for s in series) <= 6
+    # 2 blocks each would do; each block both were handed (FerretDB's $inc is not atomic,
+    # so any of the 4 may be) costs one more. One update per number would be 64.
+    assert sum(s.updates for s in series) <= 8
     assert await first.owner_of(numbers[5]) == "app-5"
 
 

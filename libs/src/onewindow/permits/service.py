@@ -153,7 +153,11 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
 
     async def assess(self, command: PermitCommand, cause: Envelope) -> PermitT:
         """Answer with `…Reserved`, `…Refused` or `…ReviewRequired`."""
-        return await self.decide(command.application_id, cause, self.assessment(command))
+        # The assessment opens the permit's stream (a redelivery costs a conflict): the
+        # number it may allocate is kept across the retry, burned if already assessed.
+        return await self.decide(
+            command.application_id, cause, self.assessment(command), opens=True
+        )
 
     async def cancel_reservation(self, command: CancelReservation, cause: Envelope) -> PermitT:
         """Answer with `…ReservationCancelled` (released) or, for an issued permit,
@@ -211,7 +215,13 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
         return len(due)
 
     async def decide(
-        self, application_id: str, cause: Envelope, decide: Decide[PermitT], *, stream: str = ""
+        self,
+        application_id: str,
+        cause: Envelope,
+        decide: Decide[PermitT],
+        *,
+        stream: str = "",
+        opens: bool = False,
     ) -> PermitT:
         """Handle `cause` once on the permit's stream (or on `stream`, which then keeps no
         reservation), allocating a number if the decision reserves one; then bring the
@@ -240,6 +250,7 @@ class PermitService(ABC, Generic[PermitT, PolicyT]):
             cause.id,
             lambda current: kind.rebuild(application_id, current),
             decision,
+            opens=opens,
         )
         if not stream:
             await self._project_reservation(handled.state)

@@ -21,7 +21,8 @@ per statement until it stopped answering, measured here.)
 
 Streams are cached per process: `load` reads only commits newer than what this process
 already knows, and `load_owned` (the unit of work's read) trusts the cache outright,
-since the unique `_id` still refuses a stale writer (the conflict drops the entry).
+since the unique `_id` still refuses a stale writer (the conflict drops the entry). For
+the same reason a message that opens its stream reads nothing on a miss.
 """
 
 from __future__ import annotations
@@ -186,15 +187,19 @@ class EventStore:
         """Drop every cached stream (this process no longer owns their partitions)."""
         self._seen.clear()
 
-    async def load_owned(self, stream: str) -> Stream:
+    async def load_owned(self, stream: str, *, opening: bool = False) -> Stream:
         """The stream as this process last saw it, read from the database only on a miss.
 
         For a writer that owns the stream's partition: if another process appended
         meanwhile, the next append conflicts, drops the entry, and the retry reads anew.
+        `opening`: the message is the one that opens the stream (an application's
+        submission, a permit's assessment), so a miss is taken as the empty stream with no
+        read; if the stream exists after all (a redelivery), the commit at version 1
+        conflicts and the retry reads it.
         """
         known = self._seen.get(stream)
         if known is None:
-            return await self.load(stream)
+            return Stream(stream) if opening else await self.load(stream)
         self._seen.move_to_end(stream)
         return Stream(stream, known.version, list(known.events), set(known.handled))
 

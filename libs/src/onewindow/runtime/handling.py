@@ -3,7 +3,8 @@
 Every event-sourced service handles a message the same way (`handle`):
 
 1. **load** the stream (the first try trusts what this process cached: it owns the
-   stream's partition, `EventStore.load_owned`) and rebuild the aggregate from it;
+   stream's partition, `EventStore.load_owned`; a message that opens the stream reads
+   nothing then) and rebuild the aggregate from it;
 2. **decide**: the use case's decision on the aggregate, which may call ports on the way
    (a permit number, the registry, another stream's claim), so it may be async;
 3. **commit** one document with the decision's events, its outbox and the id of the
@@ -80,6 +81,7 @@ async def handle(
     load: Callable[[Stream], A],
     decide: Callable[[A], Decision | Awaitable[Decision]],
     *,
+    opens: bool = False,
     max_conflicts: int = 50,
 ) -> Handled[A]:
     """Apply the message `message_id` to `stream` exactly once (see the module).
@@ -88,10 +90,17 @@ async def handle(
     several times, once per conflict, each time on a fresh aggregate). Even an empty
     decision is committed, so a redelivery is recognised. A conflict beyond
     `max_conflicts` is raised.
+
+    `opens`: the message opens the stream, so the first try reads nothing that this
+    process has not cached (`EventStore.load_owned`); only a redelivery, or a stream
+    another message opened first, costs the conflict and a read. `decide` must then
+    write through no port that a replay of it on the empty aggregate would get wrong.
     """
     conflicts = 0
     while True:
-        current = await (store.load_owned(stream) if conflicts == 0 else store.load(stream))
+        current = await (
+            store.load_owned(stream, opening=opens) if conflicts == 0 else store.load(stream)
+        )
         aggregate = load(current)
         if message_id in current.handled:
             # A redelivery that this process's cache has not seen yet is caught by the

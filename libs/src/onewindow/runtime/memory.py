@@ -49,7 +49,7 @@ class MemoryEventStore(EventStore):
     def forget_all(self) -> None:
         return None
 
-    async def load_owned(self, stream: str) -> Stream:
+    async def load_owned(self, stream: str, *, opening: bool = False) -> Stream:
         return await self.load(stream)
 
     async def load(self, stream: str) -> Stream:

@@ -113,7 +113,9 @@ class CaseIndex:
         async with self._locks[hash(case.application_id) % len(self._locks)]:
             known = self._cases.get(case.application_id)
             if known is None:
-                known = (await self._stored_version(case.application_id), {})
+                # The entry of a case at version 1 can only be older or the same.
+                stored = 0 if version == 1 else await self._stored_version(case.application_id)
+                known = (stored, {})
             if known[0] >= version:
                 return
             if _moves(known[1], fields):  # else no timer or filter would notice

@@ -105,7 +105,12 @@ class Saga:
         return found
 
     async def on_case(
-        self, application_id: str, envelope: Envelope, act: Callable[[Case], Step]
+        self,
+        application_id: str,
+        envelope: Envelope,
+        act: Callable[[Case], Step],
+        *,
+        opens: bool = False,
     ) -> None:
         def decide(case: Case) -> Decision:
             case.now = self.clock.now()
@@ -125,7 +130,7 @@ class Saga:
             )
 
         handled = await handle(
-            self.store, case_stream(application_id), envelope.id, load_case, decide
+            self.store, case_stream(application_id), envelope.id, load_case, decide, opens=opens
         )
         # Also after a redelivery: the commit stands, but the process may have died before
         # the index write that follows it, so the index is brought up to the stream (a
@@ -143,7 +148,9 @@ class Saga:
         if isinstance(message, app.RequestExtension):
             await self._start_extension(message, envelope)
         elif (for_case := self._case_decision(message, now, today)) is not None:
-            await self.on_case(for_case[0], envelope, for_case[1])
+            # The submission opens the case's stream: nothing to read first (`handle`).
+            opens = isinstance(message, app.SubmitApplication)
+            await self.on_case(for_case[0], envelope, for_case[1], opens=opens)
         elif (for_extension := _extension_decision(message, now)) is not None:
             await self._on_extension(for_extension[0], envelope, for_extension[1])
         # Other events on the topics this service reads are not its business.
