@@ -407,6 +407,21 @@ def test_an_extension_undone_twice_is_answered_the_same_and_changes_nothing_more
     assert p.valid_until == VALID_UNTIL
 
 
+def test_an_undo_repeated_after_a_later_extension_keeps_that_extension() -> None:
+    p = issued()
+    recorded: list[DomainEvent] = [ASSESSED, RESERVED, ISSUED]
+    recorded += p.extend("ext-1", NUMBER, EXTENDED_UNTIL, date(2029, 3, 1), POLICIES)
+    first = p.revert_extension("ext-1", NUMBER, "counterpart_refused")
+    recorded += first
+    recorded += p.extend("ext-2", NUMBER, EXTENDED_UNTIL, date(2029, 3, 2), POLICIES)
+    assert p.valid_until == EXTENDED_UNTIL
+    again = p.revert_extension("ext-1", NUMBER, "counterpart_refused")
+    recorded += again
+    assert again == first  # the repeat gets the same answer
+    assert p.valid_until == EXTENDED_UNTIL
+    assert permit(*recorded).valid_until == EXTENDED_UNTIL
+
+
 def test_an_extension_that_never_took_effect_is_answered_with_the_validity_as_it_stands() -> None:
     p = issued()
     (reverted,) = p.revert_extension("ext-9", NUMBER, "counterpart_refused")

@@ -190,7 +190,10 @@ class WorkPermit(Permit[Assessed, WorkPermitPolicy]):
     def _apply_own(self, event: DomainEvent) -> None:
         match event:
             case ExtensionReverted():
+                # A repeated undo is answered again but restores nothing: an extension
+                # granted since the first undo keeps its validity.
+                if event.extension_id not in self.reverted:
+                    self.valid_until = event.restored_valid_until
                 self.reverted[event.extension_id] = event
-                self.valid_until = event.restored_valid_until
             case Reserved():
                 self.valid_until = event.valid_until
