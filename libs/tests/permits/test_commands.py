@@ -6,21 +6,25 @@ from typing import Any
 
 import pytest
 
-from onewindow.permits.service import MissingUseCase, PermitService, use_cases
+from onewindow.permits.service import MissingUseCase, PermitKind, PermitService, use_cases
 from onewindow.runtime.clock import ManualClock
 
 from .support import (
     NOW,
+    PARKING_EVENTS,
     PARKING_PERMIT,
     POLICIES,
     AssessParkingPermit,
     CancelParkingPermitReservation,
     ExtendParkingPermit,
     ParkingPermit,
+    ParkingPermitCommand,
+    ParkingPermitEvent,
     ParkingPermits,
     ParkingPolicy,
     RecordParkingPermitOfficerDecision,
     RenewParkingPermitReservation,
+    told,
 )
 
 
@@ -51,3 +55,15 @@ def test_a_command_without_a_use_case_stops_the_service_from_starting() -> None:
 
 def test_the_assessment_command_is_the_vocabularys_assess_command() -> None:
     assert PARKING_PERMIT.assessment is AssessParkingPermit
+
+
+class TowingPermitCommand(ParkingPermitCommand):
+    """A vocabulary that forgot its assessment: this module has no `AssessTowingPermit`."""
+
+
+def test_a_vocabulary_without_its_assessment_command_is_refused_by_name() -> None:
+    towing = PermitKind(
+        ParkingPermit, PARKING_EVENTS, TowingPermitCommand, ParkingPermitEvent, told
+    )
+    with pytest.raises(LookupError, match=r"test_commands has no AssessTowingPermit"):
+        _ = towing.assessment

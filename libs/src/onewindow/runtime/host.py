@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -49,6 +50,13 @@ READY_TIMEOUT_S = 2.0
 # The stop's budget, well inside the 10 s session timeout of the consumer groups.
 SHUTDOWN_DRAIN_S = float(os.environ.get("ONEWINDOW_SHUTDOWN_DRAIN_S", "5"))
 HTTP_GRACE_S = 2.0
+# How long a service keeps an idle HTTP connection open (uvicorn's default is 5 s). A
+# client that reuses a connection just as the server closes it gets no answer
+# (`httpx.ReadError`), so the services' own clients let theirs go at half of this.
+HTTP_KEEP_ALIVE_S = 60
+INTERNAL_CLIENT_LIMITS = httpx.Limits(
+    max_connections=100, max_keepalive_connections=20, keepalive_expiry=HTTP_KEEP_ALIVE_S / 2
+)
 RELAY_SETTLE_S = 1.0
 # Hosts whose lifespan runs in this process: a stop signal starts their drain at once.
 _RUNNING: set[ServiceHost] = set()
@@ -301,6 +309,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=int(HTTP_GRACE_S),
+        timeout_keep_alive=HTTP_KEEP_ALIVE_S,
     )
     server = _GracefulServer(config)
     if not settings.management_port and not settings.http_reuse_port:

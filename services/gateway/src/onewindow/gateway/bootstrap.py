@@ -48,7 +48,7 @@ from onewindow.gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings
 from onewindow.runtime.bus import CommandBus
 from onewindow.runtime.calendar import default_calendar
 from onewindow.runtime.clock import Clock, clock_from_env
-from onewindow.runtime.host import ServiceHost
+from onewindow.runtime.host import INTERNAL_CLIENT_LIMITS, ServiceHost
 from onewindow.runtime.kafka import make_broker
 from onewindow.runtime.mongo import make_client
 from onewindow.runtime.problems import PROBLEM_BASE
@@ -133,13 +133,17 @@ def build(
         httpx.AsyncClient(
             base_url=config.identity_url,
             timeout=config.identity_timeout_s,
+            limits=INTERNAL_CLIENT_LIMITS,
             transport=identity_transport,
         ),
         credentials,
     )
     work, residence = (
         httpx.AsyncClient(
-            base_url=url, timeout=config.permits_timeout_s, transport=permits_transport
+            base_url=url,
+            timeout=config.permits_timeout_s,
+            limits=INTERNAL_CLIENT_LIMITS,
+            transport=permits_transport,
         )
         for url in (config.work_permit_url, config.residence_permit_url)
     )

@@ -71,13 +71,26 @@ class IdentityRegistry:
     ) -> RegistryAnswer:
         url = f"{INTERNAL_PREFIX}/{path}"
         headers = self.credentials.headers(IDENTITY, ActingFor(sub=actor.sub, role=actor.role))
-        try:
-            response = await self.client.request(
-                method, url, json=body, headers=headers, params=params
-            )
-        except httpx.HTTPError as exc:
-            log.warning("identity unreachable", extra={"url": url, "error": repr(exc)})
-            raise UpstreamUnavailable("The registry (identity service) is not reachable.") from exc
+        for attempt in (1, 2):
+            try:
+                response = await self.client.request(
+                    method, url, json=body, headers=headers, params=params
+                )
+                break
+            except httpx.HTTPError as exc:
+                # Every call here is a GET or an idempotent PUT, so a connection that
+                # failed without an answer (one identity was closing as it was reused,
+                # or a refused connect) is tried once more; a time-out is not: identity
+                # is slow then, and a second call would only add to its load.
+                again = attempt == 1 and not isinstance(exc, httpx.TimeoutException)
+                log.warning(
+                    "identity unreachable",
+                    extra={"url": url, "error": repr(exc), "attempt": attempt, "retry": again},
+                )
+                if not again:
+                    raise UpstreamUnavailable(
+                        "The registry (identity service) is not reachable."
+                    ) from exc
         if response.status_code >= 500:
             log.warning("identity failed", extra={"url": url, "status": response.status_code})
             raise UpstreamUnavailable(
