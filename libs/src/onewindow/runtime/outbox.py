@@ -46,7 +46,7 @@ QUEUED_COMMITS = 10_000
 MAX_FAILURE_BACKOFF_S = 5.0
 # Published commits that wait to be marked sent together, and for how long at most.
 MARK_BATCH = 200
-MARK_DELAY_S = 0.5
+MARK_DELAY_S = 2.0
 
 
 class RelayFailed(RuntimeError):

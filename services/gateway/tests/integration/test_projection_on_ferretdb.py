@@ -37,7 +37,11 @@ class _CountedWrites:
     fail as a database gone away would."""
 
     def __init__(self, views: Any) -> None:
-        self._views, self.updates, self.failing = views, 0, 0
+        self._views, self.updates, self.failing, self.reads = views, 0, 0, 0
+
+    async def find_one(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads += 1
+        return await self._views.find_one(*args, **kwargs)
 
     async def update_one(self, *args: Any, **kwargs: Any) -> Any:
         if self.failing:
@@ -123,3 +127,34 @@ async def test_a_write_that_failed_is_written_by_the_next_flush_once(
     assert view["version"] == 2
     assert len(view["timeline"]) == 2
     assert view["status"] == "verifying_identity"
+
+
+async def test_a_restarted_projection_reads_no_view_to_apply_new_events_and_skips_held_ones(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    first = Projection(db, deferred=True)
+    verifying = moved("OW-4", "verifying_identity")
+    for message, envelope in (received("OW-4"), verifying):
+        await first.apply(message, envelope)
+    await first.flush()
+    # Another process: a new case, and a batch that begins with an event already shown.
+    restarted = Projection(db, deferred=True)
+    writes = counted(restarted)
+    await restarted.apply(*received("OW-5"))
+    await restarted.flush()
+    assert (writes.reads, writes.updates) == (0, 1)
+    await restarted.apply(*verifying)
+    await restarted.apply(*moved("OW-4", "assessing"))
+    await restarted.flush()
+    assert writes.reads == 1  # the view was read once, when the write found it held one
+    view = await db[VIEWS].find_one({"_id": "OW-4"})
+    assert view is not None
+    assert (view["status"], view["version"]) == ("assessing", 3)
+    assert [e["summary"] for e in view["timeline"]][1:] == [
+        "now verifying_identity",
+        "now assessing",
+    ]
+    # And the events it now remembers are not applied again.
+    await restarted.apply(*verifying)
+    await restarted.flush()
+    assert (await db[VIEWS].find_one({"_id": "OW-4"}))["version"] == 3

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from onewindow.contracts.envelope import Envelope
 from onewindow.contracts.message import Message
@@ -216,12 +218,35 @@ class _Staged:
     fields: dict[str, Any] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    # Staged while this process knew nothing of the case's view (a miss): the write then
+    # proves that the view holds none of these events yet.
+    unproven: bool = False
 
     def merge(self, later: _Staged) -> None:
         """Add `later`'s changes after these."""
         self.fields.update(later.fields)
         self.timeline += later.timeline
         self.applied += later.applied
+        self.unproven = self.unproven or later.unproven
+
+    def without(self, held: Collection[str]) -> _Staged:
+        """These changes less the events the view already holds. The fields merged stay
+        whole: the view holds an earlier prefix of the same events, so setting them again
+        leaves it as the later events left it."""
+        kept = [i for i, event in enumerate(self.applied) if event not in held]
+        return _Staged(
+            self.fields, [self.timeline[i] for i in kept], [self.applied[i] for i in kept]
+        )
+
+    def update(self) -> dict[str, Any]:
+        return {
+            "$set": self.fields,
+            "$inc": {"version": len(self.applied)},
+            "$push": {
+                "timeline": {"$each": self.timeline},
+                "applied": {"$each": self.applied, "$slice": -APPLIED_KEPT},
+            },
+        }
 
 
 class Projection:
@@ -284,15 +309,15 @@ class Projection:
             return
         fields, timeline = found
         application_id = str(getattr(message, "application_id", ""))  # case events carry it
-        # One case's events come from one partition, to one consumer, in order: reading
-        # (or remembering) and then writing by `_id` is safe.
+        # One case's events come from one partition, to one consumer, in order: what this
+        # process remembers of the view is what the view holds. On a miss nothing is read:
+        # the write proves the events new (see `_write`).
         applied = self._applied.get(application_id)
-        if applied is None:
-            current = await self.views.find_one({"_id": application_id}, {"applied": True})
-            applied = list(current.get("applied", [])) if current is not None else []
-        if envelope.id in applied:
+        if applied is not None and envelope.id in applied:
             return  # a redelivery: the view already holds this event
         staged = self._staged.setdefault(application_id, _Staged())
+        staged.unproven = staged.unproven or applied is None
+        applied = applied or []
         staged.fields.update(fields)
         staged.timeline.append(timeline)
         staged.applied.append(envelope.id)
@@ -328,18 +353,31 @@ class Projection:
             raise errors[0]
 
     async def _write(self, application_id: str, staged: _Staged) -> None:
-        await self.views.update_one(
-            {"_id": application_id},
-            {
-                "$set": staged.fields,
-                "$inc": {"version": len(staged.applied)},
-                "$push": {
-                    "timeline": {"$each": staged.timeline},
-                    "applied": {"$each": staged.applied, "$slice": -APPLIED_KEPT},
-                },
-            },
-            upsert=True,
-        )
+        """One update of the case's view. Staged after a miss, it applies only if the view
+        holds none of the events (a new case, or events after those it holds): otherwise
+        the upsert's insert meets the `_id` taken, the view is read, and only the events
+        it lacks are written. The events of one case arrive in order, so the view holds a
+        prefix of them (a redelivery after a restart or a rebalance)."""
+        if not staged.unproven:
+            await self.views.update_one({"_id": application_id}, staged.update(), upsert=True)
+            return
+        try:
+            await self.views.update_one(
+                {"_id": application_id, "applied": {"$nin": staged.applied}},
+                staged.update(),
+                upsert=True,
+            )
+            return
+        except DuplicateKeyError:
+            pass
+        current = await self.views.find_one({"_id": application_id}, {"applied": True})
+        held = list(current.get("applied", [])) if current is not None else []
+        lacking = staged.without(set(held))
+        if lacking.applied:
+            await self.views.update_one({"_id": application_id}, lacking.update(), upsert=True)
+        known = [*held, *lacking.applied]
+        later = [e for e in self._applied.get(application_id, []) if e not in set(known)]
+        self._remember(application_id, [*known, *later][-APPLIED_KEPT:])
 
     def watch(self, application_id: str) -> asyncio.Event:
         """An event set whenever this process changes the case's view (`unwatch` it)."""
