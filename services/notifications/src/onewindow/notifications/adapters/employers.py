@@ -7,11 +7,11 @@ the employer's webhook when the case is decided.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from onewindow.runtime.mongo import UniqueInserts
 
 
 class CaseEmployers:
@@ -21,14 +21,13 @@ class CaseEmployers:
         self, db: AsyncDatabase[dict[str, Any]], collection: str = "case_employers"
     ) -> None:
         self.cases = db[collection]
+        self._insert = UniqueInserts(self.cases)
 
     async def remember(self, application_id: str, uscc: str) -> None:
-        """Record the employer of a case (idempotent)."""
-        # A replica handling the same event may insert it first, with the same value.
-        with contextlib.suppress(DuplicateKeyError):
-            await self.cases.update_one(
-                {"_id": application_id}, {"$set": {"uscc": uscc}}, upsert=True
-            )
+        """Record the employer of a case (idempotent: a case names one employer, so an
+        `_id` already taken, by a redelivery or a replica, holds the same value). Cases
+        received meanwhile are recorded by one grouped insert."""
+        await self._insert({"_id": application_id, "uscc": uscc})
 
     async def employer_of(self, application_id: str) -> str | None:
         """The USCC of the case's employer, if the case's start was seen."""
