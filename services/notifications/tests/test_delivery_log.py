@@ -12,6 +12,7 @@ import pytest
 
 from onewindow.devstack.pytest_plugin import Infrastructure
 from onewindow.notifications.adapters.deliveries import Cause, Delivery, DeliveryLog
+from onewindow.notifications.adapters.employers import CaseEmployers
 from onewindow.runtime.mongo import make_client
 
 pytestmark = pytest.mark.integration
@@ -131,3 +132,14 @@ async def test_a_rescheduled_delivery_waits_for_its_time_and_a_settled_one_is_do
     settled = await log.get(delivery.id)
     assert settled is not None
     assert settled.state == "sent"
+
+
+async def test_a_cases_employer_recorded_again_by_a_redelivery_or_a_replica_is_kept(
+    log: DeliveryLog,
+) -> None:
+    employers = CaseEmployers(log.deliveries.database)
+    uscc = "91310104MA1FL5KX1N"
+    await asyncio.gather(*(employers.remember("OW-7", uscc) for _ in range(3)))
+    await employers.remember("OW-7", uscc)
+    assert await employers.employer_of("OW-7") == uscc
+    assert await employers.employer_of("OW-8") is None
