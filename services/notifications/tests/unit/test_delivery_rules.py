@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import pytest
 
@@ -123,6 +125,26 @@ def test_the_mail_carries_the_delivery_id_as_its_message_id_and_both_parts() -> 
     parts = {part.get_content_type(): part.get_content() for part in message.iter_parts()}
     assert parts["text/plain"].strip() == "text 中文"
     assert parts["text/html"].strip() == "<p>html</p>"
+
+
+def test_two_mails_composed_one_after_the_other_are_each_what_the_standard_policy_makes() -> None:
+    # The header classes are built once per process (`MAIL_POLICY`): nothing of one
+    # message may leak into the next, and the bytes are the standard library's.
+    def flat(message: EmailMessage) -> bytes:
+        return re.sub(rb"=+\d+==", b"BOUNDARY", message.as_bytes())
+
+    for subject, language in (("申请已受理 | Received", "zh"), ("Approved", "en")):
+        mail = Mail("d-1", "anna@example.org", subject, f"text {subject}", "<p>h</p>", language)
+        message = compose(mail, sender="One Window <noreply@onewindow.example.org>", date=T0)
+        plain = EmailMessage()
+        for name, value in message.items():
+            if not name.lower().startswith(("content-", "mime-")):
+                plain[name] = value
+        plain.set_content(mail.text)
+        plain.add_alternative(mail.html, subtype="html")
+        plain["Content-Language"] = message["Content-Language"]
+        assert message["Subject"] == subject
+        assert flat(message) == flat(plain)
 
 
 def test_a_webhook_body_is_json_ready_and_names_the_delivery() -> None:
