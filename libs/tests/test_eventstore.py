@@ -132,21 +132,26 @@ async def test_a_redelivered_message_changes_nothing(store: EventStore) -> None:
     assert len(pending_before) == 1
 
 
+class _CountedLoads(EventStore):
+    """The real event store, recording each stream it reads from the database."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, collection: str) -> None:
+        super().__init__(db, collection=collection)
+        self.reads: list[str] = []
+
+    async def load(self, stream: str) -> Stream:
+        self.reads.append(stream)
+        return await super().load(stream)
+
+
 async def test_a_message_that_opens_its_stream_reads_nothing_and_a_redelivery_is_still_caught(
     db: AsyncDatabase[dict[str, Any]], store: EventStore
 ) -> None:
-    reads: list[str] = []
-    load = store.load
-
-    async def counted(stream: str) -> Stream:
-        reads.append(stream)
-        return await load(stream)
-
-    store.load = counted  # type: ignore[method-assign]
+    counted = _CountedLoads(db, collection=store.commits.name)
     opened = await handle(
-        store, "case-5", "m-open", _stream, lambda _s: Decision([NoteTaken(writer=1)]), opens=True
+        counted, "case-5", "m-open", _stream, lambda _s: Decision([NoteTaken(writer=1)]), opens=True
     )
-    assert (opened.first_time, opened.version, reads) == (True, 1, [])
+    assert (opened.first_time, opened.version, counted.reads) == (True, 1, [])
 
     # Another process (or this one after a restart) gets the same message again.
     restarted = EventStore(db, collection=store.commits.name)

@@ -376,7 +376,8 @@ class Projection:
         if lacking.applied:
             await self.views.update_one({"_id": application_id}, lacking.update(), upsert=True)
         known = [*held, *lacking.applied]
-        later = [e for e in self._applied.get(application_id, []) if e not in set(known)]
+        seen = set(known)
+        later = [e for e in self._applied.get(application_id, []) if e not in seen]
         self._remember(application_id, [*known, *later][-APPLIED_KEPT:])
 
     def watch(self, application_id: str) -> asyncio.Event:
